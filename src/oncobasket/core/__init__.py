@@ -1,0 +1,1 @@
+"""The pure domain: no files, no database, no network, no clock, no logging."""

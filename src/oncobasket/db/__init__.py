@@ -1,0 +1,1 @@
+"""The trial registry: SQLAlchemy tables, the repository and Alembic migrations."""

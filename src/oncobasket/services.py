@@ -1,0 +1,1 @@
+"""Use cases: each public function is one thing a user does, and owns its one transaction."""

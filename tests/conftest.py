@@ -1,0 +1,25 @@
+"""Shared fixtures: where the real files of ../shared/data are, and skipping when they are absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPOSITORY.parent / "shared" / "data"
+EXAMPLES = REPOSITORY / "src" / "oncobasket" / "data" / "examples"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The folder of real published files; tests that need it skip with the reason when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real test files not found at {SHARED_DATA} (the ../shared/data folder beside the project)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def examples() -> Path:
+    """The bundled example inputs shipped with the package."""
+    return EXAMPLES
