@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -130,6 +131,817 @@ def _print_profile(item: MolecularProfile) -> None:
     typer.echo("")
 
 
+# ---------------------------------------------------------------------------------------------
+# oncobasket simon design | evaluate  (area: Simon two-stage designs, core/simon.py)
+# ---------------------------------------------------------------------------------------------
+
+simon_app = typer.Typer(
+    help="Simon (1989) two-stage designs: optimal and minimax rules, and exact operating characteristics.",
+    no_args_is_help=True,
+)
+app.add_typer(simon_app, name="simon")
+
+
+@simon_app.command("design")
+def simon_design(
+    *,
+    p0: Annotated[float, typer.Option("--p0", help="Uninteresting response rate (H0), e.g. 0.10.")],
+    p1: Annotated[float, typer.Option("--p1", help="Response rate of interest (H1), e.g. 0.30.")],
+    alpha: Annotated[float, typer.Option("--alpha", help="Largest type I error allowed, e.g. 0.05.")],
+    beta: Annotated[float, typer.Option("--beta", help="Largest type II error allowed (1 - power), e.g. 0.20.")],
+    nmax: Annotated[int, typer.Option("--nmax", help="Largest total sample size searched.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Find Simon's optimal and minimax two-stage designs (the same designs as R's clinfun::ph2simon)."""
+    from oncobasket.core.simon import design
+
+    designs = design(p0, p1, alpha, beta, nmax)
+    if as_json:
+        emit_json(designs.as_dict())
+        return
+    typer.echo(designs.summary())
+    typer.echo("Stop after stage 1 if responses <= r1 of n1; the drug is promising if responses > r of n.")
+
+
+@simon_app.command("evaluate")
+def simon_evaluate(
+    *,
+    r1: Annotated[int, typer.Option("--r1", help="Stop after stage 1 if responses <= r1.")],
+    n1: Annotated[int, typer.Option("--n1", help="Patients in stage 1.")],
+    r: Annotated[int, typer.Option("--r", help="Promising if total responses > r.")],
+    n: Annotated[int, typer.Option("--n", help="Patients in both stages together.")],
+    p: Annotated[list[float], typer.Option("--p", help="True response rate; repeat for several.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Exact probability of stopping early, of a promising result and the expected size at each rate p."""
+    from oncobasket.core.simon import evaluate
+
+    results = evaluate(r1, n1, r, n, p)
+    if as_json:
+        emit_json([item.as_dict() for item in results])
+        return
+    typer.echo(f"Simon two-stage rule r1/n1 = {r1}/{n1}, r/n = {r}/{n}")
+    emit_table(
+        ["p", "P(stop after stage 1)", "P(promising)", "expected n"],
+        [
+            [f"{item.p:g}", f"{item.pet:.4f}", f"{item.prob_reject_null:.4f}", f"{item.expected_n:.2f}"]
+            for item in results
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The trial registry (area: registry; services.py, db/): trial init, patient, screen, mtb decide,
+# consent, enrol, not-treated, outcome record, cohort list|show|pool, audit
+# ---------------------------------------------------------------------------------------------
+
+DatabaseUrlOption = Annotated[
+    str,
+    typer.Option(
+        "--database-url",
+        envvar="ONCOBASKET_DATABASE_URL",
+        help="The trial database: sqlite:///FILE (default sqlite:///oncobasket.db) or postgresql+psycopg://...",
+    ),
+]
+UserOption = Annotated[
+    str | None,
+    typer.Option("--user", envvar="ONCOBASKET_USER", help="Who acts, for the audit trail (default: your login)."),
+]
+
+
+def _registry(database_url: str, user: str | None) -> Any:
+    """Open the registry with the acting user (``--user``, ONCOBASKET_USER, else the login name)."""
+    import getpass
+
+    from oncobasket.services import Registry, Settings, utc_now
+
+    acting = user if user is not None else getpass.getuser()
+    return Registry.open(Settings(database_url=database_url, user=acting, clock=utc_now))
+
+
+def _emit_registry(value: Any, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        emit_json(value)
+        return
+    for line in lines:
+        typer.echo(line)
+
+
+trial_app = typer.Typer(help="Create and migrate the trial database.", no_args_is_help=True)
+app.add_typer(trial_app, name="trial")
+patient_app = typer.Typer(help="Register and show patients (pseudonymous study IDs only).", no_args_is_help=True)
+app.add_typer(patient_app, name="patient")
+mtb_app = typer.Typer(help="Record molecular tumour board decisions.", no_args_is_help=True)
+app.add_typer(mtb_app, name="mtb")
+cohort_app = typer.Typer(help="List, show and pool cohorts.", no_args_is_help=True)
+app.add_typer(cohort_app, name="cohort")
+outcome_app = typer.Typer(help="Record week-16 outcomes for the cohort rule.", no_args_is_help=True)
+app.add_typer(outcome_app, name="outcome")
+
+
+@trial_app.command("init")
+def trial_init(
+    protocol_file: Annotated[
+        Path | None, typer.Option("--protocol", help="Protocol YAML (default: the shipped example protocol).")
+    ] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create or migrate the trial database and load the protocol (its version and checksum are stored)."""
+    from oncobasket.services import init_trial
+
+    registry = _registry(database_url, user)
+    try:
+        result = init_trial(registry, protocol_file)
+    finally:
+        registry.close()
+    protocol_info = result["protocol"]
+    lines = [
+        f"database {result['database']} at schema revision {result['schema_revision']}",
+        f"protocol {protocol_info['name']} version {protocol_info['version']} "
+        f"(sha256 {protocol_info['sha256'][:12]}...)" + ("" if result["protocol_loaded"] else " already loaded"),
+    ]
+    lines += [f"slot budget {b['name']}: {b['left']} of {b['total']} left" for b in result["slot_budgets"]]
+    _emit_registry(result, as_json, lines)
+
+
+@patient_app.command("add")
+def patient_add(  # noqa: PLR0917 - Typer maps each parameter to an option
+    study_id: Annotated[str, typer.Argument(help="Pseudonymous study ID, e.g. IMP-0001.")],
+    site: Annotated[str, typer.Option("--site", help="Treating hospital.")],
+    sex: Annotated[str, typer.Option("--sex", help="F, M, O (other) or U (unknown).")],
+    birth_year: Annotated[int, typer.Option("--birth-year", help="Year of birth (no full dates).")],
+    tumour_type: Annotated[str, typer.Option("--tumour-type", help="OncoTree code, e.g. PAAD.")],
+    icd10: Annotated[str | None, typer.Option("--icd10", help="ICD-10 code, e.g. C25.0.")] = None,
+    ecog: Annotated[int | None, typer.Option("--ecog", help="ECOG performance status 0-5.")] = None,
+    lab: Annotated[list[str] | None, typer.Option("--lab", help="Laboratory value name=value, repeatable.")] = None,
+    prior_lines: Annotated[int | None, typer.Option("--prior-lines", help="Prior lines of treatment.")] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a patient under a pseudonymous study ID."""
+    from oncobasket.services import add_patient, patient_form
+
+    form = patient_form(
+        study_id=study_id,
+        site=site,
+        sex=sex,
+        birth_year=birth_year,
+        oncotree_code=tumour_type,
+        icd10=icd10,
+        ecog=ecog,
+        labs=lab or [],
+        prior_lines=prior_lines,
+    )
+    registry = _registry(database_url, user)
+    try:
+        result = add_patient(registry, form)
+    finally:
+        registry.close()
+    _emit_registry(
+        result,
+        as_json,
+        [f"registered {result['study_id']} ({result['oncotree_code']}, OncoTree {result['oncotree_version']})"],
+    )
+
+
+@patient_app.command("show")
+def patient_show(
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a patient with the decision in force, consent, enrolments and reasons for not treating."""
+    from oncobasket.services import show_patient
+
+    registry = _registry(database_url, user)
+    try:
+        result = show_patient(registry, study_id)
+    finally:
+        registry.close()
+    decision = result["decision"]
+    lines = [
+        f"{result['study_id']}: {result['site']}, {result['sex']}, born {result['birth_year']}, "
+        f"{result['oncotree_code']}, ECOG {result['ecog'] if result['ecog'] is not None else 'NA'}",
+        "decision: "
+        + (
+            f"{decision['decision']} {decision['drug'] or ''} {decision['cohort'] or ''} ({decision['meeting_date']})"
+            if decision
+            else "none"
+        ),
+        f"consent: {result['consent_date'] or 'none'}",
+    ]
+    lines += [f"enrolled: {e['cohort']} place {e['place']}, {e['outcome']}" for e in result["enrolments"]]
+    lines += [f"not treated: {item['reason']}" for item in result["not_treated"]]
+    _emit_registry(result, as_json, lines)
+
+
+def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
+    files: Annotated[list[Path], typer.Argument(help="TSO500 output, VCF or MAF of the patient's tumour.")],
+    patient: Annotated[str | None, typer.Option("--patient", help="Study ID to screen (stores the result).")] = None,
+    sample: Annotated[str | None, typer.Option("--sample", help="The sample ID, when the files hold several.")] = None,
+    build: Annotated[GenomeBuild | None, typer.Option("--build", help="Genome build of the files.")] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Batch: write every match of every profile to this table.")
+    ] = None,
+    tumour_type: Annotated[
+        str | None, typer.Option("--tumour-type", help="Batch: OncoTree code for samples the --clinical table lacks.")
+    ] = None,
+    clinical: Annotated[
+        Path | None, typer.Option("--clinical", help="Batch: TSV of sample_id, tumour_type, age, ecog.")
+    ] = None,
+    protocol_file: Annotated[
+        Path | None, typer.Option("--protocol", help="Batch: protocol YAML (default: the shipped protocol).")
+    ] = None,
+    table_format: Annotated[str, typer.Option("--format", help="Batch: table format, tsv or parquet.")] = "tsv",
+    oncotree: Annotated[
+        Path | None, typer.Option("--oncotree", help="Batch: a full OncoTree JSON (default: the shipped subset).")
+    ] = None,
+) -> None:
+    """Screen a patient's molecular profile against the protocol and store it with its matches.
+
+    Without --patient: batch re-screening of many profiles (a folder of results or a multi-sample MAF),
+    every match written to --out (docs/screening.md).
+    """
+    if patient is None:
+        batch = BatchOptions(out, tumour_type, clinical, protocol_file, table_format, oncotree)
+        _screen_batch(files, batch, ProfileSettings(build=build, sample_id=sample), as_json=as_json)
+        return
+    settings = ProfileSettings(build=build, sample_id=sample)
+    _screen_patient(files, patient, settings=settings, database_url=database_url, user=user, as_json=as_json)
+
+
+def _screen_patient(
+    files: list[Path],
+    study_id: str,
+    *,
+    settings: ProfileSettings,
+    database_url: str,
+    user: str | None,
+    as_json: bool,
+) -> None:
+    from oncobasket.services import screen_patient
+
+    registry = _registry(database_url, user)
+    try:
+        result = screen_patient(registry, study_id, files, settings)
+    finally:
+        registry.close()
+    lines = [
+        f"screened {result['study_id']}: sample {result['sample_id']}, QC "
+        + ("passed" if result["qc"]["passed"] else "FAILED")
+        + f", protocol {result['protocol_version']}"
+    ]
+    lines += [
+        f"  {m['drug']}  {m['biomarker']}  {m['cohort']}  " + ("eligible" if m["eligible"] else "NOT eligible")
+        for m in result["matches"]
+    ] or ["  no matches"]
+    _emit_registry(result, as_json, lines)
+
+
+app.command("screen")(screen)
+
+
+@mtb_app.command("decide")
+def mtb_decide(  # noqa: PLR0917 - Typer maps each parameter to an option
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    decision: Annotated[str, typer.Option("--decision", help="A, B, C or D.")],
+    rationale: Annotated[str, typer.Option("--rationale", help="Why the tumour board decided so.")],
+    meeting_date: Annotated[str, typer.Option("--meeting-date", help="YYYY-MM-DD.")],
+    drug: Annotated[str | None, typer.Option("--drug", help="Trial drug key, e.g. dabrafenib+trametinib.")] = None,
+    biomarker: Annotated[str | None, typer.Option("--biomarker", help="Biomarker name as in the protocol.")] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a tumour-board decision: A confirm the match, B another alteration, C non-trial option, D none."""
+    from oncobasket.core.registry import DecisionForm, parse_date, parse_decision_code
+    from oncobasket.services import record_decision
+
+    form = DecisionForm(
+        study_id=study_id,
+        code=parse_decision_code(decision),
+        rationale=rationale,
+        meeting_date=parse_date(meeting_date, field_name="--meeting-date"),
+        drug=drug,
+        biomarker=biomarker,
+    )
+    registry = _registry(database_url, user)
+    try:
+        result = record_decision(registry, form)
+    finally:
+        registry.close()
+    line = f"decision {result['decision']} for {result['study_id']} ({result['meeting_date']})"
+    if result["cohort"]:
+        line += f": cohort {result['cohort']}" + (" (opened now)" if result["cohort_opened"] else "")
+    _emit_registry(result, as_json, [line])
+
+
+@app.command("consent")
+def consent(
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    consent_date: Annotated[str, typer.Option("--date", help="Date the consent was signed, YYYY-MM-DD.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record informed consent to trial treatment."""
+    from oncobasket.core.registry import parse_date
+    from oncobasket.services import record_consent
+
+    signed = parse_date(consent_date, field_name="--date")
+    registry = _registry(database_url, user)
+    try:
+        result = record_consent(registry, study_id, signed)
+    finally:
+        registry.close()
+    _emit_registry(result, as_json, [f"consent of {result['study_id']} on {result['consent_date']}"])
+
+
+@app.command("enrol")
+def enrol(
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    override_reason: Annotated[
+        str | None, typer.Option("--override-reason", help="Why an ineligible patient is enrolled anyway.")
+    ] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Enrol a patient into the cohort of the tumour board's decision."""
+    from oncobasket.services import enrol_patient
+
+    registry = _registry(database_url, user)
+    try:
+        result = enrol_patient(registry, study_id, override_reason=override_reason)
+    finally:
+        registry.close()
+    lines = [f"enrolled {result['study_id']} in {result['cohort']}: place {result['place']}, stage {result['stage']}"]
+    if result["slot_budget"] is not None:
+        lines.append(f"slot budget {result['slot_budget']}: {result['slots_left']} left")
+    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    _emit_registry(result, as_json, lines)
+
+
+@app.command("not-treated")
+def not_treated(  # noqa: PLR0917 - Typer maps each parameter to an option
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="declined, deteriorated, died, other_trial, early_access, palliative_care_only or ineligible.",
+        ),
+    ],
+    criterion: Annotated[
+        str | None, typer.Option("--criterion", help="The criterion failed (reason 'ineligible').")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record why a matched patient was not treated."""
+    from oncobasket.core.registry import parse_not_treated_reason
+    from oncobasket.services import record_not_treated
+
+    why = parse_not_treated_reason(reason)
+    registry = _registry(database_url, user)
+    try:
+        result = record_not_treated(registry, study_id, why, criterion=criterion, note=note)
+    finally:
+        registry.close()
+    _emit_registry(result, as_json, [f"{result['study_id']} not treated: {result['reason']}"])
+
+
+@outcome_app.command("record")
+def outcome_record(
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="benefit, no_benefit or not_evaluable.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a patient's week-16 outcome (benefit = CR, PR or SD) and apply the cohort's two-stage rule."""
+    from oncobasket.core.registry import parse_outcome
+    from oncobasket.services import record_outcome
+
+    result_of_w16 = parse_outcome(outcome)
+    registry = _registry(database_url, user)
+    try:
+        result = record_outcome(registry, study_id, result_of_w16)
+    finally:
+        registry.close()
+    lines = [f"{result['study_id']}: {result['outcome']} in {result['cohort']} (cohort {result['cohort_status']})"]
+    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    _emit_registry(result, as_json, lines)
+
+
+@cohort_app.command("list")
+def cohort_list(
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the cohorts with status, counts and slots."""
+    from oncobasket.services import list_cohorts
+
+    registry = _registry(database_url, user)
+    try:
+        result = list_cohorts(registry)
+    finally:
+        registry.close()
+    if as_json:
+        emit_json(result)
+        return
+    if not result:
+        typer.echo("no cohorts yet")
+        return
+    emit_table(
+        ["id", "cohort", "status", "enrolled", "benefit/evaluable", "pooled", "slots left"],
+        [
+            [
+                str(c["id"]),
+                c["name"],
+                c["status"],
+                str(c["counts"]["enrolled"]),
+                f"{c['counts']['benefit']}/{c['counts']['evaluable']}",
+                f"{c['counts']['pooled_benefit']}/{c['counts']['pooled_evaluable']}",
+                f"{c['slots']['left']}/{c['slots']['total']}" if c["slots"] else "uncapped",
+            ]
+            for c in result
+        ],
+    )
+
+
+@cohort_app.command("show")
+def cohort_show(
+    cohort: Annotated[str, typer.Argument(help="Cohort ID or exact name.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a cohort: stage, counts (own and pooled), slots, next decision and what it waits for."""
+    from oncobasket.services import show_cohort
+
+    registry = _registry(database_url, user)
+    try:
+        result = show_cohort(registry, cohort)
+    finally:
+        registry.close()
+    counts = result["counts"]
+    rule = result["rule"]
+    lines = [
+        f"cohort {result['id']}: {result['name']}",
+        f"  status {result['status']} (stage {result['stage']}), "
+        f"rule {rule['r1']}/{rule['n1']}, {rule['r']}/{rule['n']}",
+        f"  patients: {counts['enrolled']} enrolled, {counts['benefit']} benefit, {counts['no_benefit']} no benefit, "
+        f"{counts['pending']} pending, {counts['not_evaluable']} not evaluable",
+        f"  pooled: {counts['pooled_benefit']} benefit among {counts['pooled_evaluable']} evaluable"
+        + "".join(f"; {p['source']} {p['benefit']}/{p['evaluable']}" for p in result["pooled"]),
+        f"  places left: {result['places_left']}",
+        "  slots: "
+        + (
+            f"{result['slots']['left']} of {result['slots']['total']} left in budget {result['slots']['name']}"
+            if result["slots"]
+            else "uncapped"
+        ),
+        f"  next decision: {result['next_decision']}",
+    ]
+    lines += [f"  place {p['place']}: {p['study_id']} stage {p['stage']} {p['outcome']}" for p in result["patients"]]
+    lines += [f"  {t['at'][:10]} {t['from'] or '-'} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    _emit_registry(result, as_json, lines)
+
+
+@cohort_app.command("pool")
+def cohort_pool(  # noqa: PLR0917 - Typer maps each parameter to an option
+    cohort: Annotated[str, typer.Argument(help="Cohort ID or exact name.")],
+    source: Annotated[str, typer.Option("--source", help="The sister trial, e.g. DRUP.")],
+    evaluable: Annotated[int, typer.Option("--evaluable", help="Evaluable patients in the sister trial.")],
+    benefit: Annotated[int, typer.Option("--benefit", help="Of them, patients with clinical benefit at W16.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a sister trial's evaluable patients and benefits to a cohort (shown separately)."""
+    from oncobasket.services import pool_counts
+
+    registry = _registry(database_url, user)
+    try:
+        result = pool_counts(registry, cohort, source=source, evaluable=evaluable, benefit=benefit)
+    finally:
+        registry.close()
+    lines = [f"pooled {result['benefit']}/{result['evaluable']} from {result['source']} into {result['cohort']}"]
+    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    _emit_registry(result, as_json, lines)
+
+
+@cohort_app.command("suspend")
+def cohort_suspend(
+    cohort: Annotated[str, typer.Argument(help="Cohort ID or exact name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why enrolment is held (safety review, supply, ...).")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Hold enrolment in a cohort until it is resumed."""
+    from oncobasket.services import suspend_cohort
+
+    _cohort_step_command(lambda registry: suspend_cohort(registry, cohort, reason=reason), database_url, user, as_json)
+
+
+@cohort_app.command("resume")
+def cohort_resume(
+    cohort: Annotated[str, typer.Argument(help="Cohort ID or exact name.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """End a cohort's suspension."""
+    from oncobasket.services import resume_cohort
+
+    _cohort_step_command(lambda registry: resume_cohort(registry, cohort), database_url, user, as_json)
+
+
+@cohort_app.command("expand")
+def cohort_expand(
+    cohort: Annotated[str, typer.Argument(help="Cohort ID or exact name.")],
+    places: Annotated[
+        int | None, typer.Option("--places", help="Size of the expansion (default: the rule's n).")
+    ] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open an expansion cohort for a promising cohort."""
+    from oncobasket.services import expand_cohort
+
+    _cohort_step_command(lambda registry: expand_cohort(registry, cohort, places=places), database_url, user, as_json)
+
+
+def _cohort_step_command(call: Any, database_url: str, user: str | None, as_json: bool) -> None:
+    registry = _registry(database_url, user)
+    try:
+        result = call(registry)
+    finally:
+        registry.close()
+    lines = [f"cohort {result['cohort']}: {result['cohort_status']}"]
+    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    _emit_registry(result, as_json, lines)
+
+
+@app.command("audit")
+def audit(
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this study ID's events.")] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the append-only audit trail: who did what, when, before and after."""
+    from oncobasket.services import audit_trail
+
+    registry = _registry(database_url, user)
+    try:
+        result = audit_trail(registry, patient)
+    finally:
+        registry.close()
+    if as_json:
+        emit_json(result)
+        return
+    emit_table(
+        ["at", "actor", "action", "study_id", "after"],
+        [
+            [e["at"][:19], e["actor"], e["action"], e["study_id"] or "", json.dumps(e["after"], ensure_ascii=False)]
+            for e in result
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# oncobasket protocol check | oncobasket match  (area: the protocol file and the matching engine,
+# core/protocol.py, core/matching.py, io/protocol_file.py, io/oncotree.py)
+# ---------------------------------------------------------------------------------------------
+
+protocol_app = typer.Typer(help="Validate and inspect trial protocol files.", no_args_is_help=True)
+app.add_typer(protocol_app, name="protocol")
+
+OncotreeOption = Annotated[
+    Path | None,
+    typer.Option("--oncotree", help="A full OncoTree JSON (default: the tumour types OncoBasket ships)."),
+]
+
+
+@protocol_app.command("check")
+def protocol_check(
+    file: Annotated[Path, typer.Argument(help="The protocol YAML file to validate.")],
+    oncotree: OncotreeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate a protocol file; print its summary, or the one-line error with file, line and YAML path."""
+    from oncobasket.io.oncotree import load_tumour_types
+    from oncobasket.io.protocol_file import load_protocol, summarise
+
+    summary = summarise(load_protocol(file, load_tumour_types(oncotree)))
+    if as_json:
+        emit_json({"valid": True, **summary})
+        return
+    typer.echo(
+        f"{file}: valid protocol '{summary['name']}' version {summary['version']} ({summary['authority']} labels)"
+    )
+    typer.echo(f"  drugs: {summary['drugs']} ({summary['profiles']} drug-biomarker profiles)")
+    typer.echo(
+        f"  biomarker rules: {summary['biomarkers']}; rule leaves: "
+        + ", ".join(f"{kind} {count}" for kind, count in summary["rule_kinds"].items())
+    )
+    typer.echo(f"  tumour groups: {len(summary['tumour_groups'])} ({', '.join(summary['tumour_groups'])})")
+    typer.echo(f"  on-label indications: {summary['on_label_indications']}; agreements: {summary['agreements']}")
+    rule = summary["cohort_rule"]
+    typer.echo(f"  cohort rule: r1={rule['r1']} n1={rule['n1']} r={rule['r']} n={rule['n']}")
+
+
+def _parse_labs(values: list[str]) -> dict[str, float]:
+    from oncobasket.core.errors import InputError
+    from oncobasket.core.matching import LAB_NAMES
+
+    labs: dict[str, float] = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        name = name.strip().lower()
+        if name not in LAB_NAMES or not number:
+            raise InputError(
+                f"'{value}' is not NAME=VALUE with a known laboratory name",
+                field="--lab",
+                fix=f"use one of {', '.join(LAB_NAMES)}, e.g. --lab anc=1.8",
+            )
+        try:
+            labs[name] = float(number)
+        except ValueError:
+            raise InputError(f"'{number}' is not a number", field="--lab", fix="e.g. --lab anc=1.8") from None
+    return labs
+
+
+@app.command("match")
+def match(  # noqa: PLR0917 - Typer maps each parameter to an option
+    files: Annotated[list[Path], typer.Argument(help="CombinedVariantOutput files, TSO500 folders, VCF or MAF.")],
+    tumour_type: Annotated[str, typer.Option("--tumour-type", help="The tumour's OncoTree code, e.g. CHOL.")],
+    age: Annotated[float | None, typer.Option("--age", min=0, help="Age in years.")] = None,
+    ecog: Annotated[int | None, typer.Option("--ecog", min=0, max=5, help="ECOG performance status.")] = None,
+    protocol_file: Annotated[
+        Path | None, typer.Option("--protocol", help="Protocol YAML (default: the shipped example protocol).")
+    ] = None,
+    lab: Annotated[
+        list[str] | None,
+        typer.Option("--lab", help="A laboratory value NAME=VALUE (anc, platelets, haemoglobin, bilirubin_uln, ...)."),
+    ] = None,
+    prior_therapy: Annotated[
+        list[str] | None,
+        typer.Option("--prior-therapy", help="A prior therapy (generic name); 'none' when there was none."),
+    ] = None,
+    icd10: Annotated[str | None, typer.Option("--icd10", help="ICD-10 code of the tumour.")] = None,
+    sample: Annotated[str | None, typer.Option("--sample", help="Only this sample ID.")] = None,
+    build: Annotated[GenomeBuild | None, typer.Option("--build", help="Genome build of the files.")] = None,
+    purity: Annotated[
+        float | None, typer.Option("--purity", min=0.0, max=100.0, help="Tumour purity in percent.")
+    ] = None,
+    oncotree: OncotreeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Match each sample's profile to the protocol's drugs and cohorts, with the reasons."""
+    from oncobasket.core.matching import PatientFacts, compile_protocol, evaluate_profile
+    from oncobasket.io.oncotree import load_tumour_types
+    from oncobasket.io.protocol_file import default_protocol_path, load_protocol
+    from oncobasket.io.readers import read_profiles
+
+    tumour_types = load_tumour_types(oncotree)
+    compiled = compile_protocol(load_protocol(protocol_file or default_protocol_path(), tumour_types))
+    prior: tuple[str, ...] | None = None
+    if prior_therapy:
+        prior = tuple(item.strip().lower() for item in prior_therapy if item.strip().lower() != "none")
+    patient = PatientFacts(
+        tumour_type=tumour_type.strip().upper(),
+        icd10=icd10,
+        age=age,
+        ecog=ecog,
+        labs=_parse_labs(lab or []),
+        prior_therapies=prior,
+    )
+    settings = ProfileSettings(build=build, tumour_purity_percent=purity, sample_id=sample)
+    results = [evaluate_profile(item, patient, compiled, tumour_types) for item in read_profiles(files, settings)]
+    if as_json:
+        emit_json([result.as_dict() for result in results])
+        return
+    for result in results:
+        typer.echo(f"Sample {result.sample_id}: {result.tumour_type} (tumour group {result.tumour_group})")
+        if result.matches:
+            emit_table(
+                ["drug", "biomarker", "cohort", "evidence", "eligibility"],
+                [
+                    [
+                        item.drug,
+                        item.biomarker,
+                        item.cohort or "on-label: standard treatment",
+                        str(item.evidence),
+                        str(item.eligibility),
+                    ]
+                    for item in result.matches
+                ],
+            )
+            for item in result.matches:
+                typer.echo(f"  {item.drug} / {item.biomarker}:")
+                for reason in item.reasons:
+                    typer.echo(f"    - {reason}")
+        else:
+            typer.echo("  no matches")
+        for note in result.notes:
+            typer.echo(f"  note: {note}")
+        typer.echo("")
+
+
+# ---------------------------------------------------------------------------------------------
+# oncobasket screen (batch branch) | oncobasket match --ctml  (area: batch re-screening and CTML
+# import; core/screening.py, io/match_table.py, io/ctml.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """The batch-only options of ``screen`` (the --patient path ignores them)."""
+
+    out: Path | None
+    tumour_type: str | None
+    clinical: Path | None
+    protocol_file: Path | None
+    table_format: str
+    oncotree: Path | None = None
+
+
+def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSettings, *, as_json: bool) -> None:
+    """Re-screen many profiles at once; tumour types from --clinical, else the MAF's ONCOTREE_CODE, else
+    --tumour-type."""
+    import time
+
+    from oncobasket.core.errors import InputError
+    from oncobasket.core.matching import PatientFacts
+    from oncobasket.core.screening import screen_profiles
+    from oncobasket.io.match_table import TableFormat, read_clinical_table, read_maf_tumour_types, write_matches
+    from oncobasket.io.oncotree import load_tumour_types
+    from oncobasket.io.protocol_file import default_protocol_path, load_protocol
+    from oncobasket.io.readers import read_profiles, sniff
+
+    if options.out is None:
+        raise InputError(
+            "batch screening (no --patient) needs --out FILE for the match table",
+            field="--out",
+            fix="give --out matches.tsv, or --patient STUDY_ID to screen one registered patient",
+        )
+    formats = [item.value for item in TableFormat]
+    if options.table_format not in formats:
+        raise InputError(
+            f"unknown table format '{options.table_format}'", field="--format", fix=f"use {' or '.join(formats)}"
+        )
+    started = time.perf_counter()
+    tumour_types = load_tumour_types(options.oncotree)
+    protocol = load_protocol(options.protocol_file or default_protocol_path(), tumour_types)
+    profiles = read_profiles(files, settings)
+    clinical = read_clinical_table(options.clinical) if options.clinical is not None else {}
+    maf_codes: dict[str, str] = {}
+    for path in files:
+        if not path.is_dir() and sniff(path) == "maf":
+            maf_codes.update(read_maf_tumour_types(path))
+    default_type = options.tumour_type.strip().upper() if options.tumour_type else None
+    patients: dict[str, PatientFacts] = {}
+    for item in profiles:
+        facts = clinical.get(item.sample_id)
+        code = maf_codes.get(item.sample_id, default_type)
+        if facts is None and code is not None:
+            facts = PatientFacts(tumour_type=code)
+        if facts is not None:
+            patients[item.sample_id] = facts
+    result = screen_profiles(profiles, patients, protocol, tumour_types)
+    write_matches(result.matches, options.out, TableFormat(options.table_format))
+    summary = {
+        **result.summary(),
+        "seconds": round(time.perf_counter() - started, 3),
+        "out": str(options.out),
+        "format": options.table_format,
+        "protocol": f"{protocol.name} {protocol.version}",
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    typer.echo(
+        f"screened {summary['profiles']} profiles ({summary['alterations']} alterations) against "
+        f"{summary['protocol']}: {summary['matches']} matches in {summary['samples_with_matches']} samples, "
+        f"{summary['seconds']:.2f} s -> {options.out}"
+    )
+
+
 def main() -> None:
     """Entry point: run the app, turning OncoBasket errors into one line on stderr and exit code 1."""
     try:
@@ -143,13 +955,15 @@ def main() -> None:
         sys.stderr.write("aborted\n")
         raise SystemExit(1) from None
     except Exception as error:
-        import click
-
-        if isinstance(error, click.exceptions.UsageError):
-            error.show()
+        # Typer >= 0.20 raises its vendored copy of click's exceptions (typer._click), which are not
+        # click's classes: match them by class name so usage errors still exit with code 2.
+        names = {base.__name__ for base in type(error).__mro__}
+        show = getattr(error, "show", None)
+        if "UsageError" in names and callable(show):
+            show()
             raise SystemExit(2) from None
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
+        if "ClickException" in names and callable(show):
+            show()
             raise SystemExit(1) from None
         raise
 

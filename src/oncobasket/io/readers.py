@@ -69,10 +69,18 @@ def sniff(path: Path) -> str | None:
 
 def _first_text(path: Path, size: int = 65536) -> str:
     import gzip
+    import zlib
 
     with path.open("rb") as handle:
         raw = handle.read(size)
     if raw[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as handle:
-            raw = handle.read(size)
+        try:
+            with gzip.open(path, "rb") as handle:
+                raw = handle.read(size)
+        except (EOFError, OSError, zlib.error) as error:
+            raise FormatError(
+                f"the gzip stream is damaged or cut short ({error})",
+                source=str(path),
+                fix="copy or download the file again; `gzip -t FILE` checks it",
+            ) from None
     return raw.decode("utf-8-sig", errors="replace")

@@ -1,0 +1,257 @@
+"""Pure values of the trial registry: tumour-board decisions, reasons for not treating, patient forms.
+
+Sources: the MTB decision codes A-D are those of the InPreD/IMPRESS-Norway molecular tumour board
+(DOMAIN.md section 7; Helland et al., J Transl Med 2022;20:225). The reasons a matched patient was not
+treated follow the IMPRESS results paper's funnel (Puco et al., Acta Oncol 2024;63:379-384: other
+trials, early access programmes, palliative care only, deterioration, death) and the harmonised
+IMPRESS eCRF (PRIME-ROSE). ECOG performance status 0-5: Oken et al., Am J Clin Oncol 1982;5:649-655.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from oncobasket.core.cohorts import Outcome
+from oncobasket.core.errors import InputError
+
+
+class MtbDecisionCode(StrEnum):
+    """The molecular tumour board's verdict on a case (InPreD MTB, DOMAIN.md section 7)."""
+
+    A = "A"  # the trial match is confirmed
+    B = "B"  # another alteration is proposed
+    C = "C"  # a non-trial option: another trial, early access or standard care
+    D = "D"  # no treatment proposal
+
+    @property
+    def meaning(self) -> str:
+        """The words the tumour board uses for the code."""
+        return _DECISION_MEANING[self]
+
+
+_DECISION_MEANING = {
+    MtbDecisionCode.A: "trial match confirmed",
+    MtbDecisionCode.B: "another alteration proposed",
+    MtbDecisionCode.C: "non-trial option recommended (other trial, early access or standard care)",
+    MtbDecisionCode.D: "no treatment proposal",
+}
+
+#: Decisions that send the patient towards a trial cohort (A always; B when it names a trial drug).
+COHORT_DECISIONS = frozenset({MtbDecisionCode.A, MtbDecisionCode.B})
+
+
+class NotTreatedReason(StrEnum):
+    """Why a matched patient did not start trial treatment (IMPRESS funnel, Puco et al. 2024)."""
+
+    DECLINED = "declined"
+    DETERIORATED = "deteriorated"
+    DIED = "died"
+    OTHER_TRIAL = "other_trial"
+    EARLY_ACCESS = "early_access"
+    PALLIATIVE_CARE_ONLY = "palliative_care_only"
+    INELIGIBLE = "ineligible"
+
+
+class Sex(StrEnum):
+    """Sex as recorded in the harmonised IMPRESS eCRF (PRIME-ROSE), with the HL7 administrative extras."""
+
+    FEMALE = "F"
+    MALE = "M"
+    OTHER = "O"
+    UNKNOWN = "U"
+
+
+#: ECOG performance status runs from 0 (fully active) to 5 (dead): Oken et al. 1982.
+ECOG_RANGE = range(6)
+
+# Study IDs are pseudonyms: letters, digits and - _ . only, so that no name or birth date slips in
+# with spaces or slashes; the length cap keeps them usable as file and table keys.
+_STUDY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_LAB = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9_]*)=(?P<value>[^=\s]+)")
+# The first year in which a living cancer patient could plausibly be born; later years are checked
+# against the screening year by the service, which has the clock.
+_EARLIEST_BIRTH_YEAR = 1900
+
+
+def check_study_id(study_id: str, *, field_name: str = "STUDY_ID") -> str:
+    """A pseudonymous study ID: 1-64 characters, letters, digits, ``.``, ``_`` and ``-``."""
+    if not _STUDY_ID.fullmatch(study_id):
+        raise InputError(
+            f"'{study_id}' is not a study ID",
+            field=field_name,
+            fix="use the pseudonymous study ID: 1-64 letters, digits, '.', '_' or '-' (e.g. IMP-0001)",
+        )
+    return study_id
+
+
+def parse_lab(text: str) -> tuple[str, float]:
+    """One laboratory value given as ``name=value`` (e.g. ``anc=1.5``); the name is lower-cased."""
+    found = _LAB.fullmatch(text.strip())
+    if found is None:
+        raise InputError(
+            f"'{text}' is not a laboratory value",
+            field="--lab",
+            fix="write it as name=value, e.g. --lab anc=1.5 --lab creatinine_uln=1.2",
+        )
+    try:
+        value = float(found["value"])
+    except ValueError:
+        raise InputError(
+            f"'{found['value']}' in '{text}' is not a number",
+            field="--lab",
+            fix="write it as name=value with a decimal number, e.g. --lab anc=1.5",
+        ) from None
+    if not math.isfinite(value):
+        raise InputError(f"'{text}' is not a finite number", field="--lab", fix="give a measured value")
+    return found["name"].lower(), value
+
+
+def parse_decision_code(text: str) -> MtbDecisionCode:
+    """A tumour-board decision code, A-D (upper or lower case)."""
+    try:
+        return MtbDecisionCode(text.strip().upper())
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a tumour-board decision",
+            field="--decision",
+            fix="use A (confirm the trial match), B (another alteration), C (non-trial option) or D (no proposal)",
+        ) from None
+
+
+def parse_not_treated_reason(text: str) -> NotTreatedReason:
+    """A reason a matched patient was not treated."""
+    try:
+        return NotTreatedReason(text.strip().lower().replace("-", "_"))
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a reason for not treating",
+            field="--reason",
+            fix=f"use one of: {', '.join(reason.value for reason in NotTreatedReason)}",
+        ) from None
+
+
+def parse_outcome(text: str) -> Outcome:
+    """A week-16 outcome for the cohort rule: benefit, no_benefit or not_evaluable (never pending)."""
+    allowed = [outcome.value for outcome in Outcome if outcome is not Outcome.PENDING]
+    value = text.strip().lower().replace("-", "_")
+    if value not in allowed:
+        raise InputError(
+            f"'{text}' is not a week-16 outcome", field="--outcome", fix=f"use one of: {', '.join(allowed)}"
+        )
+    return Outcome(value)
+
+
+def parse_date(text: str, *, field_name: str) -> date:
+    """An ISO calendar date ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a date",
+            field=field_name,
+            fix="write the date as YYYY-MM-DD, e.g. 2024-03-01",
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientForm:
+    """What a coordinator enters to register a patient under a pseudonymous study ID.
+
+    ``oncotree_code`` is the tumour type in OncoTree (with ``oncotree_version``), ``icd10`` its ICD-10
+    code as used in Nordic registries (FORMATS.md, tumour types). ``labs`` are named values such as
+    ``anc`` (10^9/L), checked against drug appendices by the matcher.
+    """
+
+    study_id: str
+    site: str
+    sex: Sex
+    birth_year: int
+    oncotree_code: str
+    oncotree_version: str
+    icd10: str | None = None
+    ecog: int | None = None
+    labs: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    prior_lines: int | None = None
+
+    def __post_init__(self) -> None:
+        check_study_id(self.study_id)
+        if not self.site.strip():
+            raise InputError("the hospital (site) is empty", field="--site", fix="give the treating hospital's code")
+        if self.birth_year < _EARLIEST_BIRTH_YEAR:
+            raise InputError(
+                f"birth year {self.birth_year} is before {_EARLIEST_BIRTH_YEAR}",
+                field="--birth-year",
+                fix="give the four-digit year of birth",
+            )
+        if self.ecog is not None and self.ecog not in ECOG_RANGE:
+            raise InputError(
+                f"ECOG {self.ecog} is outside 0-5",
+                field="--ecog",
+                fix="give the ECOG performance status 0-5 (Oken et al. 1982)",
+            )
+        if self.prior_lines is not None and self.prior_lines < 0:
+            raise InputError(f"{self.prior_lines} prior lines is negative", field="--prior-lines", fix="give 0 or more")
+        if not self.oncotree_code.strip():
+            raise InputError("the tumour type is empty", field="--tumour-type", fix="give an OncoTree code, e.g. PAAD")
+        if self.icd10 is not None and not re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", self.icd10):
+            raise InputError(
+                f"'{self.icd10}' is not an ICD-10 code",
+                field="--icd10",
+                fix="write it as letter, two digits and an optional decimal, e.g. C25.0",
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The values as stored and audited."""
+        return {
+            "study_id": self.study_id,
+            "site": self.site,
+            "sex": str(self.sex),
+            "birth_year": self.birth_year,
+            "oncotree_code": self.oncotree_code,
+            "oncotree_version": self.oncotree_version,
+            "icd10": self.icd10,
+            "ecog": self.ecog,
+            "labs": dict(self.labs),
+            "prior_lines": self.prior_lines,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionForm:
+    """A tumour-board decision on one patient (InPreD MTB codes, DOMAIN.md section 7).
+
+    A confirms the trial match (the drug and biomarker may be given to pick one of several matches);
+    B proposes another alteration and must name the drug and biomarker; C and D name no trial drug.
+    """
+
+    study_id: str
+    code: MtbDecisionCode
+    rationale: str
+    meeting_date: date
+    drug: str | None = None
+    biomarker: str | None = None
+
+    def __post_init__(self) -> None:
+        check_study_id(self.study_id)
+        if not self.rationale.strip():
+            raise InputError("the rationale is empty", field="--rationale", fix="say why the tumour board decided so")
+        if self.code is MtbDecisionCode.B and (self.drug is None or self.biomarker is None):
+            raise InputError(
+                "decision B (another alteration) needs the drug and the biomarker",
+                field="--decision",
+                fix="add --drug and --biomarker for the proposed alteration",
+            )
+        if self.code in (MtbDecisionCode.C, MtbDecisionCode.D) and self.drug is not None:
+            raise InputError(
+                f"decision {self.code} ({self.code.meaning}) names no trial drug",
+                field="--drug",
+                fix="leave out --drug, or record decision A or B",
+            )
+        if (self.drug is None) != (self.biomarker is None) and self.code is not MtbDecisionCode.A:
+            raise InputError("give --drug and --biomarker together", field="--drug", fix="add the missing one")

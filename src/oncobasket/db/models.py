@@ -1,0 +1,289 @@
+"""The registry's tables (SQLAlchemy 2.0 declarative mapping).
+
+The first Alembic migration (``migrations/versions/r0001_initial.py``) creates exactly these tables;
+a test compares the two so they cannot drift apart. Rows are never deleted: corrections are new rows
+(a later decision, a later consent) and every change is also written to ``audit_events``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Fixed constraint names, so migrations on SQLite (batch mode) and PostgreSQL name them alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON(none_as_null=True)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored in UTC; SQLite drops the zone, so it is put back on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must carry a time zone (the service clock gives UTC)")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ProtocolVersion(Base):
+    """A protocol file as loaded by ``trial init``: its version, checksum and full text."""
+
+    __tablename__ = "protocol_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    loaded_by: Mapped[str] = mapped_column(String(128))
+
+
+class Patient(Base):
+    """A patient under a pseudonymous study ID; no names, no full birth dates."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(64), unique=True)
+    site: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    oncotree_code: Mapped[str] = mapped_column(String(32))
+    oncotree_version: Mapped[str] = mapped_column(String(64))
+    icd10: Mapped[str | None] = mapped_column(String(16))
+    ecog: Mapped[int | None] = mapped_column(Integer)
+    labs: Mapped[dict[str, Any]] = mapped_column(Json)
+    prior_lines: Mapped[int | None] = mapped_column(Integer)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Screening(Base):
+    """One molecular profile screened for a patient, as stored at the time."""
+
+    __tablename__ = "screenings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    protocol_version_id: Mapped[int] = mapped_column(ForeignKey("protocol_versions.id"))
+    sample_id: Mapped[str] = mapped_column(String(128))
+    profile: Mapped[dict[str, Any]] = mapped_column(Json)
+    qc_passed: Mapped[bool] = mapped_column(Boolean)
+    qc: Mapped[dict[str, Any]] = mapped_column(Json)
+    source_files: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    screened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MatchSuggestion(Base):
+    """A match as the matcher computed it at screening time, with the protocol version used."""
+
+    __tablename__ = "match_suggestions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), index=True)
+    drug: Mapped[str] = mapped_column(String(200))
+    biomarker: Mapped[str] = mapped_column(String(200))
+    cohort_name: Mapped[str] = mapped_column(String(400))
+    tumour_group: Mapped[str] = mapped_column(String(200))
+    eligible: Mapped[bool] = mapped_column(Boolean)
+    protocol_version: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class SlotBudget(Base):
+    """Treatment slots a company supplies for a drug or an agreement covering several drugs."""
+
+    __tablename__ = "slot_budgets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    drugs: Mapped[list[str]] = mapped_column(Json)
+    total: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (CheckConstraint("used >= 0 AND used <= total", name="within_total"),)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a plain dict
+
+
+class Cohort(Base):
+    """Tumour group x biomarker x drug, with its two-stage rule and current status."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(400), unique=True)
+    tumour_group: Mapped[str] = mapped_column(String(200))
+    biomarker: Mapped[str] = mapped_column(String(200))
+    drug: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[int] = mapped_column(Integer)
+    status_before_suspension: Mapped[str | None] = mapped_column(String(32))
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    expansion_places: Mapped[int | None] = mapped_column(Integer)
+    r1: Mapped[int] = mapped_column(Integer)
+    n1: Mapped[int] = mapped_column(Integer)
+    r: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+    slot_budget_id: Mapped[int | None] = mapped_column(ForeignKey("slot_budgets.id"))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (UniqueConstraint("tumour_group", "biomarker", "drug", name="uq_cohorts_key"),)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a plain dict
+
+
+class MtbDecision(Base):
+    """A tumour-board decision; a later decision on the same patient supersedes it (never edited)."""
+
+    __tablename__ = "mtb_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
+    code: Mapped[str] = mapped_column(String(1))
+    drug: Mapped[str | None] = mapped_column(String(200))
+    biomarker: Mapped[str | None] = mapped_column(String(200))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"))
+    eligible: Mapped[bool | None] = mapped_column(Boolean)
+    failed_criteria: Mapped[list[str]] = mapped_column(Json)
+    rationale: Mapped[str] = mapped_column(Text)
+    meeting_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Consent(Base):
+    """Informed consent to trial treatment, with the date it was signed."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    consent_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Enrolment(Base):
+    """A patient's place in a cohort; ``position`` is the 0-based order of enrolment in that cohort.
+
+    The unique (cohort, position) pair is the backstop against two enrolments taking the same place.
+    """
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("mtb_decisions.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(32))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "position", name="uq_enrolments_place"),
+        UniqueConstraint("cohort_id", "patient_id", name="uq_enrolments_patient"),
+    )
+
+
+class PooledCount(Base):
+    """Evaluable patients and benefits from a sister trial added to a cohort's tally."""
+
+    __tablename__ = "pooled_counts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[int] = mapped_column(Integer)
+    evaluable: Mapped[int] = mapped_column(Integer)
+    benefit: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CohortTransition(Base):
+    """A change of cohort status with the counts that justified it."""
+
+    __tablename__ = "cohort_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]] = mapped_column(Json)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class NotTreated(Base):
+    """Why a matched patient was not treated (IMPRESS funnel reasons)."""
+
+    __tablename__ = "not_treated"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    criterion: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuditEvent(Base):
+    """Who did what, when, with the values before and after. Append-only (database triggers refuse
+    UPDATE and DELETE)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    study_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+    __table_args__ = (Index("ix_audit_events_study_id", "study_id"),)

@@ -1,0 +1,178 @@
+"""Files of batch screening: the clinical table it reads and the match table it writes.
+
+- Clinical table (``--clinical``): tab-separated, a header row naming ``sample_id`` and
+  ``tumour_type`` (an OncoTree code) and optionally ``age`` (years) and ``ecog`` (0-5); header names
+  are case-insensitive and cBioPortal's ``SAMPLE_ID`` / ``ONCOTREE_CODE`` are accepted; ``#`` lines
+  and blank lines are skipped; other columns are ignored. Empty or ``NA`` cells are unknown.
+- MAF tumour types: the ``ONCOTREE_CODE`` column of a MAF (cBioPortal's clinical attribute, also
+  written by oncokb-annotator), per ``Tumor_Sample_Barcode``.
+- Match table (``--out``): TSV or Parquet, one row per (sample, match) with the columns of
+  :data:`oncobasket.core.screening.MATCH_COLUMNS`; written to a temporary file and renamed, so a
+  failed run never leaves a half-written table.
+
+See docs/screening.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from oncobasket.core.errors import FormatError
+from oncobasket.core.matching import PatientFacts
+
+CLINICAL_COLUMNS = ("sample_id", "tumour_type", "age", "ecog")
+#: cBioPortal / MAF names accepted for the same columns (data_clinical_sample.txt uses SAMPLE_ID, ONCOTREE_CODE).
+_ALIASES = {"tumor_sample_barcode": "sample_id", "oncotree_code": "tumour_type", "tumor_type": "tumour_type"}
+_MISSING = frozenset({"", "NA", "N/A", "NaN", "nan", "."})
+
+
+class TableFormat(StrEnum):
+    TSV = "tsv"
+    PARQUET = "parquet"
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of the non-comment, non-blank lines of a tab-separated file (gzip allowed)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError("no such file", source=str(path), fix="check the path") from None
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FormatError(f"not UTF-8 text ({error.reason})", source=path.name, fix="save it as UTF-8") from None
+    for number, line in enumerate(io.StringIO(text), start=1):
+        stripped = line.rstrip("\r\n")
+        if not stripped.strip() or stripped.startswith("#"):
+            continue
+        yield number, next(csv.reader([stripped], delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def read_clinical_table(path: Path) -> dict[str, PatientFacts]:
+    """sample_id -> PatientFacts (tumour type, age, ECOG) from a clinical TSV; raises :class:`FormatError`
+    naming the file, line and column of the first bad cell."""
+    rows = _rows(path)
+    header_line, header = next(rows, (0, []))
+    names = [_ALIASES.get(cell.strip().lower(), cell.strip().lower()) for cell in header]
+    for required in ("sample_id", "tumour_type"):
+        if required not in names:
+            raise FormatError(
+                f"the header has no '{required}' column (found: {', '.join(header) or 'nothing'})",
+                source=path.name,
+                line=header_line or None,
+                field=required,
+                fix="start with a header row: sample_id<TAB>tumour_type<TAB>age<TAB>ecog",
+            )
+    position = {name: names.index(name) for name in CLINICAL_COLUMNS if name in names}
+    patients: dict[str, PatientFacts] = {}
+    for number, cells in rows:
+        if len(cells) != len(header):
+            raise FormatError(
+                f"{len(cells)} cells where the header has {len(header)}",
+                source=path.name,
+                line=number,
+                fix="separate the columns by single tabs, one value per header column",
+            )
+
+        def cell(name: str, cells: list[str] = cells) -> str | None:
+            index = position.get(name)
+            value = cells[index].strip() if index is not None else ""
+            return None if value in _MISSING else value
+
+        sample_id = cell("sample_id")
+        if sample_id is None:
+            raise FormatError("empty sample_id", source=path.name, line=number, field="sample_id", fix="fill it in")
+        if sample_id in patients:
+            raise FormatError(
+                f"sample '{sample_id}' appears twice",
+                source=path.name,
+                line=number,
+                field="sample_id",
+                fix="give one row per sample",
+            )
+        tumour_type = cell("tumour_type")
+        if tumour_type is None:
+            raise FormatError(
+                f"sample '{sample_id}' has no tumour type",
+                source=path.name,
+                line=number,
+                field="tumour_type",
+                fix="give its OncoTree code, e.g. LUAD",
+            )
+        age = _number(cell("age"), path, number, "age", low=0, high=130)
+        ecog = _number(cell("ecog"), path, number, "ecog", low=0, high=5)
+        if ecog is not None and not ecog.is_integer():
+            raise FormatError(
+                f"'{ecog:g}' is not a whole ECOG grade", source=path.name, line=number, field="ecog", fix="use 0-5"
+            )
+        patients[sample_id] = PatientFacts(
+            tumour_type=tumour_type.upper(), age=age, ecog=None if ecog is None else int(ecog)
+        )
+    return patients
+
+
+def _number(text: str | None, path: Path, line: int, column: str, *, low: float, high: float) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(
+            f"'{text}' is not a number", source=path.name, line=line, field=column, fix=f"use a number {low:g}-{high:g}"
+        ) from None
+    if not low <= value <= high:
+        raise FormatError(
+            f"{value:g} is outside {low:g}-{high:g}", source=path.name, line=line, field=column, fix="check the value"
+        )
+    return value
+
+
+def read_maf_tumour_types(path: Path) -> dict[str, str]:
+    """Tumor_Sample_Barcode -> ONCOTREE_CODE of a MAF; empty when the MAF has no ONCOTREE_CODE column."""
+    rows = _rows(path)
+    _, header = next(rows, (0, []))
+    if "ONCOTREE_CODE" not in header or "Tumor_Sample_Barcode" not in header:
+        return {}
+    sample_at, code_at = header.index("Tumor_Sample_Barcode"), header.index("ONCOTREE_CODE")
+    codes: dict[str, str] = {}
+    for number, cells in rows:
+        if len(cells) <= max(sample_at, code_at):
+            continue  # the MAF reader reports short rows
+        sample_id, code = cells[sample_at].strip(), cells[code_at].strip().upper()
+        if not code or code in _MISSING:
+            continue
+        known = codes.setdefault(sample_id, code)
+        if known != code:
+            raise FormatError(
+                f"sample '{sample_id}' has ONCOTREE_CODE {known} and {code}",
+                source=path.name,
+                line=number,
+                field="ONCOTREE_CODE",
+                fix="give one tumour type per sample, or a --clinical table",
+            )
+    return codes
+
+
+def write_matches(matches: pl.DataFrame, path: Path, table_format: TableFormat = TableFormat.TSV) -> None:
+    """Write the match table (TSV with a header row, or Parquet) atomically."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        if table_format is TableFormat.PARQUET:
+            matches.write_parquet(temporary)
+        else:
+            matches.write_csv(temporary, separator="\t", null_value="", quote_style="necessary")
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise FormatError(
+            f"cannot write the match table ({error.strerror})", source=str(path), fix="check the folder exists"
+        ) from None

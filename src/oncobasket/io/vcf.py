@@ -1,0 +1,939 @@
+"""Read a generic single-sample somatic VCF (plain or bgzipped) into a :class:`MolecularProfile`.
+
+The file is read with cyvcf2 (htslib), in the manner the field's readers use: one pass over the
+records, field names from the VCF 4.x specification, values copied out at once. What the reader
+takes from each record, and in which order of precedence, is documented in
+``docs/formats-vcf-maf.md``; in short:
+
+- one :class:`Alteration` per ALT allele (multi-allelic records are split, each with its own AF);
+- gVCF reference blocks (ALT ``.``, ``<NON_REF>`` or ``<*>`` only) are skipped and counted;
+- PASS (or ``.``) calls go to ``alterations``, the others to ``filtered`` with their FILTER value;
+- gene and protein change come from VEP ``CSQ``, SnpEff ``ANN`` or simple INFO keys; records
+  without a gene are not used for matching and are counted in ``profile.warnings``;
+- ``<DUP>``/``<DEL>`` with a gene become amplifications and copy losses;
+- the genome build comes from the contig lengths (or the ``##reference`` name) and must agree with
+  the build given at upload.
+
+Sources: VCF 4.2/4.3 specification (samtools/hts-specs); Ensembl VEP documentation, "VCF output"
+(CSQ ``Format:`` header and allele trimming); SnpEff "ANN field" specification (VCF annotation
+standard, Cingolani et al.); GRC assembly reports for the chr1 lengths (GRCh37 249,250,621 bp;
+GRCh38 248,956,422 bp).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from oncobasket.core.errors import FormatError, InputError
+from oncobasket.core.genes import current_symbol
+from oncobasket.core.profiles import (
+    Alteration,
+    AlterationKind,
+    GenomeBuild,
+    MolecularProfile,
+    ProfileSettings,
+    copy_number_from_fold_change,
+)
+from oncobasket.core.protein import ProteinChange, parse_protein_change
+
+#: chr1 length -> build (GRC assembly reports); the most reliable build signal a VCF header carries.
+CHR1_LENGTH_TO_BUILD = {249250621: GenomeBuild.GRCH37, 248956422: GenomeBuild.GRCH38}
+
+#: names seen in ``##reference=``/``##assembly=`` lines, checked when no chr1 contig length is given.
+_REFERENCE_NAME_TO_BUILD = (
+    (re.compile(r"grch38|hg38|hs38|b38", re.IGNORECASE), GenomeBuild.GRCH38),
+    (re.compile(r"grch37|hg19|hs37|b37|human_g1k_v37", re.IGNORECASE), GenomeBuild.GRCH37),
+)
+
+#: ALT alleles that only say "no variant here" (gVCF reference blocks, VCF 4.2 section 5.5).
+_REFERENCE_ALLELES = frozenset({"<NON_REF>", "<*>", "*", "."})
+_NO_ANNOTATIONS: list[_Annotation | None] = []
+
+#: symbolic ALT alleles of copy-number calls (VCF 4.2 section 1.4.5 reserved IDs; Craft writes DUP/DEL).
+_GAIN_ALLELES = frozenset({"<DUP>", "<DUP:TANDEM>", "<AMP>", "<GAIN>"})
+_LOSS_ALLELES = frozenset({"<DEL>", "<LOSS>"})
+
+#: simple INFO keys that name the gene or the protein change (first present wins). ANT is the
+#: Illumina Craft CNV caller's gene key (TSO500 CopyNumberVariants.vcf).
+_GENE_KEYS = ("GENE", "Gene", "gene", "SYMBOL", "Gene_Name", "ANT")
+_PROTEIN_KEYS = ("HGVSp", "HGVS_P", "HGVSP", "PROTEIN", "Protein", "Protein_Change", "AA_CHANGE")
+_CODING_KEYS = ("HGVSc", "HGVS_C", "HGVSC", "CDNA")
+
+#: FORMAT keys holding the allele fraction, in order of precedence (see docs/formats-vcf-maf.md):
+#: AF (Mutect2, VarDict, DRAGEN), VAF, VF (Pisces / TSO500 gVCF), FREQ (VarScan, a percent string).
+_FORMAT_FRACTION_KEYS = ("AF", "VAF", "VF")
+
+#: SnpEff's fixed ANN layout, used when the header does not spell it out.
+_SNPEFF_FIELDS = (
+    "Allele",
+    "Annotation",
+    "Annotation_Impact",
+    "Gene_Name",
+    "Gene_ID",
+    "Feature_Type",
+    "Feature_ID",
+    "Transcript_BioType",
+    "Rank",
+    "HGVS.c",
+    "HGVS.p",
+)
+
+_HEADER_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,>]*)')
+_GENERIC_TUMOUR_COLUMNS = frozenset({"TUMOR", "TUMOUR", "tumor", "tumour", "Tumor", "Tumour"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDefinition:
+    """One ``##INFO`` or ``##FORMAT`` header line: ID, Number, Type and Description."""
+
+    id: str
+    number: str
+    type: str
+    description: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in {"Integer", "Float"}
+
+
+@dataclass(slots=True)
+class VcfHeader:
+    """What the header says, looked up once so that the record loop does no header work."""
+
+    info: dict[str, FieldDefinition] = field(default_factory=dict)
+    format: dict[str, FieldDefinition] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    contig_lengths: dict[str, int] = field(default_factory=dict)
+    line_count: int = 0
+    has_column_line: bool = False
+
+    @classmethod
+    def parse(cls, raw_header: str) -> VcfHeader:
+        header = cls()
+        lines = raw_header.splitlines()
+        header.line_count = len(lines)
+        for line in lines:
+            if line.startswith("#CHROM"):
+                header.has_column_line = True
+            if not line.startswith("##"):
+                continue
+            key, _, value = line[2:].partition("=")
+            if value.startswith("<") and key in {"INFO", "FORMAT", "contig"}:
+                parts = {name: text.strip('"') for name, text in _HEADER_FIELD.findall(value[1:-1])}
+                if key == "contig":
+                    if "ID" in parts and parts.get("length", "").isdigit():
+                        header.contig_lengths[parts["ID"]] = int(parts["length"])
+                    continue
+                definition = FieldDefinition(
+                    parts.get("ID", ""),
+                    parts.get("Number", "."),
+                    parts.get("Type", "String"),
+                    parts.get("Description", ""),
+                )
+                (header.info if key == "INFO" else header.format)[definition.id] = definition
+            else:
+                header.meta.setdefault(key, value)
+        return header
+
+    def build(self) -> tuple[GenomeBuild | None, str | None]:
+        """The genome build the header declares and the header line that says so."""
+        for name in ("1", "chr1"):
+            length = self.contig_lengths.get(name)
+            if length is not None and length in CHR1_LENGTH_TO_BUILD:
+                return CHR1_LENGTH_TO_BUILD[length], f"##contig {name} length {length}"
+        for key in ("reference", "assembly"):
+            text = self.meta.get(key)
+            if text is None:
+                continue
+            for pattern, build in _REFERENCE_NAME_TO_BUILD:
+                if pattern.search(text):
+                    return build, f"##{key}={text}"
+        return None, None
+
+    def annotation_fields(self, key: str) -> tuple[str, ...] | None:
+        """The ``|``-separated sub-field names of a CSQ/ANN INFO key, from its description."""
+        definition = self.info.get(key)
+        if definition is None:
+            return None
+        description = definition.description
+        if key == "ANN":
+            quoted = re.search(r"'([^']*)'", description)
+            names = tuple(part.strip() for part in quoted.group(1).split("|")) if quoted else ()
+            return names if "Allele" in names else _SNPEFF_FIELDS
+        _, found, layout = description.partition("Format: ")
+        if not found:
+            return None
+        return tuple(part.strip() for part in layout.strip().rstrip('"').split("|"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Annotation:
+    """The parts of one transcript annotation the profile uses."""
+
+    gene: str | None = None
+    protein: str | None = None
+    coding: str | None = None
+    transcript: str | None = None
+    consequences: tuple[str, ...] = ()
+    exon: str | None = None
+
+
+def read_vcf(path: Path, settings: ProfileSettings = ProfileSettings()) -> MolecularProfile:
+    """Read one sample's somatic calls from a VCF (``.vcf``, ``.vcf.gz``, bgzipped or plain gzip).
+
+    Raises :class:`FormatError` (one line naming the file, line and field) for an empty or
+    truncated file, a file without the ``#CHROM`` line, values that are not numbers where the header
+    says they are, allele fractions outside 0-1, a multi-sample file whose tumour sample cannot be
+    identified, and a genome build that contradicts ``settings.build``.
+    """
+    return _VcfReader(path, settings).read()
+
+
+class _VcfReader:
+    """One read of one file; holds the header lookups the record loop uses."""
+
+    def __init__(self, path: Path, settings: ProfileSettings) -> None:
+        self.path = path
+        self.source = str(path)
+        self.settings = settings
+        self.warnings: list[str] = []
+        self.unparsed_proteins = 0
+        self._raw_lines: Iterator[str] | None = None
+        self._raw_position = 0
+
+    # -- opening and the header -------------------------------------------------------------------
+
+    def read(self) -> MolecularProfile:
+        from cyvcf2 import VCF
+
+        if not self.path.is_file():
+            raise FormatError("no such file", source=self.source, fix="check the path")
+        if self.path.stat().st_size == 0:
+            raise FormatError("the file is empty (zero bytes)", source=self.source, fix="give the VCF the caller wrote")
+        if _is_bgzf(self.path) and not _has_bgzf_end(self.path):
+            # htslib only warns on stderr and reads the complete blocks: the cut would go unnoticed.
+            raise FormatError(
+                "the compressed file is truncated or corrupt (no BGZF end-of-file block)",
+                source=self.source,
+                fix="copy the file again from its source; check it with 'bgzip -t'",
+            )
+        try:
+            vcf = VCF(self.source, lazy=True)
+        except Exception:  # cyvcf2 raises plain Exception/OSError for every header problem
+            raise self._header_problem() from None
+        try:
+            header = VcfHeader.parse(vcf.raw_header)
+            # htslib adds lines of its own (the PASS filter), so line numbers come from the file itself.
+            header.line_count = _header_line_count(self.path)
+            return self._read_records(vcf, header)
+        finally:
+            vcf.close()
+
+    def _header_problem(self) -> FormatError:
+        """Say why htslib refused the header: truncated compression, no ``#CHROM`` line, or not VCF."""
+        try:
+            text = _read_text(self.path)
+        except (EOFError, OSError, zlib.error):
+            return FormatError(
+                "the compressed file is truncated or corrupt",
+                source=self.source,
+                fix="copy the file again from its source; check it with 'bgzip -t'",
+            )
+        lines = text.splitlines()
+        if not lines or not lines[0].startswith("##fileformat=VCF"):
+            return FormatError(
+                "not a VCF: the first line is not '##fileformat=VCFv4.x'",
+                source=self.source,
+                line=1,
+                fix="give a VCF file",
+            )
+        if not any(line.startswith("#CHROM") for line in lines):
+            last_header = sum(1 for line in lines if line.startswith("##"))
+            return FormatError(
+                "the header has no '#CHROM' column line (file truncated or header cut)",
+                source=self.source,
+                line=last_header + 1,
+                fix="the line '#CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT sample...]' must end the header",
+            )
+        return FormatError(
+            "htslib cannot parse the VCF header", source=self.source, fix="validate it with bcftools view"
+        )
+
+    def _choose_sample(self, samples: Sequence[str], header: VcfHeader) -> tuple[int | None, str]:
+        """Index of the tumour sample's column and the sample ID to report.
+
+        A multi-sample VCF (tumour/normal) names its tumour in ``##tumor_sample=`` (GATK Mutect2)
+        or by a column called TUMOR (Strelka); otherwise ``--sample`` must say which column it is.
+        """
+        wanted = self.settings.sample_id
+        stem = _stem(self.path)
+        if not samples:
+            return None, wanted or stem
+        if len(samples) == 1:
+            name = samples[0]
+            return 0, (wanted or stem) if name in _GENERIC_TUMOUR_COLUMNS else name
+        if wanted is not None:
+            if wanted in samples:
+                return list(samples).index(wanted), wanted
+            raise FormatError(
+                f"no sample column '{wanted}' (the columns are {_shown(samples)})",
+                source=self.source,
+                line=header.line_count,
+                field="sample",
+                fix="use --sample with one of the VCF's sample column names",
+            )
+        tumour = header.meta.get("tumor_sample") or header.meta.get("tumour_sample")
+        if tumour is not None and tumour in samples:
+            return list(samples).index(tumour), tumour
+        generic = [index for index, name in enumerate(samples) if name in _GENERIC_TUMOUR_COLUMNS]
+        if len(generic) == 1:
+            return generic[0], wanted or stem
+        raise FormatError(
+            f"{len(samples)} sample columns ({_shown(samples)}) and no '##tumor_sample=' line naming the tumour",
+            source=self.source,
+            line=header.line_count,
+            field="sample",
+            fix="name the tumour sample with --sample",
+        )
+
+    def _check_build(self, header: VcfHeader) -> GenomeBuild | None:
+        declared, evidence = header.build()
+        expected = self.settings.build
+        if declared is not None and expected is not None and declared is not expected:
+            raise FormatError(
+                f"wrong genome build: the header says {declared} ({evidence}) but {expected} was given",
+                source=self.source,
+                field="##contig",
+                fix=f"give a VCF called on {expected}, or set --build {declared} if the file is right",
+            )
+        return declared or expected
+
+    # -- the record loop --------------------------------------------------------------------------
+
+    def _read_records(self, vcf: Any, header: VcfHeader) -> MolecularProfile:
+        if not header.has_column_line:
+            raise self._header_problem()
+        build = self._check_build(header)
+        sample_index, sample_id = self._choose_sample(vcf.samples, header)
+        values = _ValueReader(header, sample_index, self)
+        csq_fields = header.annotation_fields("CSQ")
+        vep = _VepLayout(csq_fields) if csq_fields is not None else None
+        ann_fields = header.annotation_fields("ANN")
+        gene_keys = tuple(key for key in _GENE_KEYS if key in header.info)
+        protein_keys = tuple(key for key in _PROTEIN_KEYS if key in header.info)
+        coding_keys = tuple(key for key in _CODING_KEYS if key in header.info)
+        has_fold_change = "FC" in header.format and sample_index is not None
+        has_copy_number = "CN" in header.format and sample_index is not None
+
+        alterations: list[Alteration] = []
+        filtered: list[Alteration] = []
+        records = 0
+        reference_blocks = 0
+        without_gene = 0
+        first_without_gene: str | None = None
+        unsupported = 0
+        line = header.line_count
+        iterator: Iterator[Any] = iter(vcf)
+        while True:
+            try:
+                variant = next(iterator)
+            except StopIteration:
+                break
+            except Exception:  # htslib reports a bad record as a plain Exception; say where and why
+                raise self._record_problem(header, line + 1) from None
+            line += 1
+            records += 1
+            all_alts = variant.ALT
+            if not all_alts or (len(all_alts) == 1 and all_alts[0] in _REFERENCE_ALLELES):
+                reference_blocks += 1
+                continue
+            info = variant.INFO
+            annotations: list[_Annotation | None]
+            if vep is not None and (csq := info.get("CSQ")) is not None:
+                annotations = vep.annotations(csq, variant.REF, all_alts)
+            elif ann_fields is not None and (ann := info.get("ANN")) is not None:
+                annotations = _snpeff_annotations(ann, ann_fields, all_alts)
+            elif gene_keys and (simple := _simple_annotation(info, gene_keys, protein_keys, coding_keys)) is not None:
+                annotations = [simple] * len(all_alts)
+            else:
+                annotations = _NO_ANNOTATIONS
+            if annotations is _NO_ANNOTATIONS or not any(annotations):
+                # Nothing to match on: count it (reported in warnings) without reading its values.
+                if _REFERENCE_ALLELES.isdisjoint(all_alts):
+                    without_gene += len(all_alts)
+                else:
+                    called = [alt for alt in all_alts if alt not in _REFERENCE_ALLELES]
+                    if not called:
+                        reference_blocks += 1
+                        continue
+                    without_gene += len(called)
+                if first_without_gene is None:
+                    first_without_gene = f"line {line} {variant.CHROM}:{variant.POS} {variant.REF}>{','.join(all_alts)}"
+                continue
+            filter_value = variant.FILTER or "PASS"
+            fractions = values.fractions(variant, len(all_alts), line)
+            depth = values.depth(variant, line)
+            for allele_index, alt in enumerate(all_alts):
+                if alt in _REFERENCE_ALLELES:
+                    continue
+                annotation = annotations[allele_index]
+                if annotation is None or not annotation.gene:
+                    without_gene += 1
+                    if first_without_gene is None:
+                        first_without_gene = f"line {line} {variant.CHROM}:{variant.POS} {variant.REF}>{alt}"
+                    continue
+                kind = AlterationKind.MUTATION
+                fold_change: float | None = None
+                copy_number: float | None = None
+                if alt.startswith("<") or "[" in alt or "]" in alt:
+                    if alt in _GAIN_ALLELES:
+                        kind = AlterationKind.AMPLIFICATION
+                    elif alt in _LOSS_ALLELES:
+                        kind = AlterationKind.COPY_LOSS
+                    else:
+                        unsupported += 1
+                        continue
+                    if has_fold_change:
+                        fold_change = values.first_format_float(variant, "FC", line)
+                    if has_copy_number:
+                        copy_number = values.first_format_float(variant, "CN", line)
+                    if copy_number is None and fold_change is not None and self.settings.tumour_purity_percent:
+                        copy_number = copy_number_from_fold_change(fold_change, self.settings.tumour_purity_percent)
+                protein = self._protein(annotation, line) if kind is AlterationKind.MUTATION else None
+                alteration = Alteration(
+                    gene=current_symbol(annotation.gene),
+                    kind=kind,
+                    reported_gene=annotation.gene,
+                    protein_change=protein.short if protein is not None else None,
+                    protein_change_hgvs=protein.hgvs if protein is not None else None,
+                    transcript=annotation.transcript,
+                    coding_change=annotation.coding,
+                    consequences=annotation.consequences,
+                    exon=annotation.exon,
+                    vaf=fractions[allele_index] if kind is AlterationKind.MUTATION else None,
+                    depth=depth,
+                    fold_change=fold_change,
+                    copy_number=copy_number,
+                    chrom=variant.CHROM,
+                    pos=variant.POS,
+                    ref=variant.REF,
+                    alt=alt,
+                    filter=filter_value,
+                )
+                (alterations if filter_value == "PASS" else filtered).append(alteration)
+
+        if records == 0:
+            raise FormatError(
+                "the VCF holds a header but no variant records",
+                source=self.source,
+                line=header.line_count,
+                fix="give the caller's output for the sample; a header-only file usually means a failed run",
+            )
+        if without_gene:
+            self.warnings.append(
+                f"{without_gene} ALT allele(s) without a gene annotation were not used (first: {first_without_gene}); "
+                "annotate the VCF with VEP (CSQ) or SnpEff (ANN) to match them"
+            )
+        if unsupported:
+            self.warnings.append(f"{unsupported} structural ALT allele(s) other than <DUP>/<DEL> were not used")
+        if self.unparsed_proteins:
+            self.warnings.append(
+                f"{self.unparsed_proteins} protein change(s) were not HGVS protein notation; "
+                "those variants are kept without a protein change"
+            )
+        details = {
+            "format": header.meta.get("fileformat", "VCF"),
+            "records": str(records),
+            "reference_blocks_skipped": str(reference_blocks),
+            "annotation": "VEP CSQ"
+            if csq_fields
+            else "SnpEff ANN"
+            if ann_fields
+            else "INFO keys"
+            if gene_keys
+            else "none",
+        }
+        if sample_index is not None:
+            details["sample_column"] = vcf.samples[sample_index]
+        return MolecularProfile(
+            sample_id=sample_id,
+            alterations=tuple(alterations),
+            filtered=tuple(filtered),
+            build=build,
+            details=details,
+            sources=(self.source,),
+            tumour_purity_percent=self.settings.tumour_purity_percent,
+            warnings=tuple(self.warnings),
+        )
+
+    def _protein(self, annotation: _Annotation, line: int) -> ProteinChange | None:
+        text = annotation.protein
+        if not text:
+            return None
+        if "%" in text:
+            text = unquote(text)  # VEP escapes '=' in HGVSp as %3D (p.Leu858%3D)
+        try:
+            return parse_protein_change(text)
+        except InputError as error:
+            self.unparsed_proteins += 1
+            if self.unparsed_proteins <= 20:
+                self.warnings.append(f"{self.source}:{line}: {error.rule}")
+            return None
+
+    def raw_line(self, line: int) -> str | None:
+        """The file's own text of one line; reads forward, so checks in record order cost one pass."""
+        if self._raw_lines is None or line <= self._raw_position:
+            self._raw_lines = iter(_read_text(self.path).splitlines())
+            self._raw_position = 0
+        for text in self._raw_lines:
+            self._raw_position += 1
+            if self._raw_position == line:
+                return text
+        return None
+
+    def _record_problem(self, header: VcfHeader, line: int) -> FormatError:
+        """Re-read the one record htslib refused and name the field that breaks its header Type."""
+        try:
+            if _is_gzip(self.path):
+                _read_text(self.path)  # a truncated stream fails here, before a partial line misleads
+            record = _line_of(self.path, line)
+        except (EOFError, OSError, zlib.error):
+            return FormatError(
+                "the compressed file is truncated or corrupt",
+                source=self.source,
+                line=line,
+                fix="copy the file again from its source; check it with 'bgzip -t'",
+            )
+        if record is None:
+            return FormatError(
+                "the file ends inside a record (truncated)", source=self.source, line=line, fix="copy the file again"
+            )
+        return _diagnose_record(record, header, self.source, line)
+
+
+class _ValueReader:
+    """Allele fraction and depth of the chosen sample, from the keys the header declares.
+
+    Precedence, per ALT allele (the first source with a value wins): FORMAT AF, VAF, VF; FORMAT FREQ
+    (percent); FORMAT AD (alt / sum of all AD); INFO AF. Depth: FORMAT DP, the sum of FORMAT AD,
+    INFO DP. The order puts the caller's own per-sample estimate first; INFO AF last because in
+    multi-sample or population files it is not the tumour's fraction.
+    """
+
+    def __init__(self, header: VcfHeader, sample_index: int | None, reader: _VcfReader) -> None:
+        self.header = header
+        self.sample = sample_index
+        self.reader = reader
+        has_format = sample_index is not None
+        self.fraction_keys = tuple(
+            key for key in _FORMAT_FRACTION_KEYS if has_format and key in header.format and header.format[key].numeric
+        )
+        self.freq = has_format and "FREQ" in header.format
+        self.allelic_depths = has_format and "AD" in header.format and header.format["AD"].numeric
+        self.format_depth = has_format and "DP" in header.format and header.format["DP"].numeric
+        self.info_fraction = "AF" in header.info and header.info["AF"].numeric
+        self.info_depth = "DP" in header.info and header.info["DP"].numeric
+
+    def fractions(self, variant: Any, count: int, line: int) -> list[float | None]:
+        if self.fraction_keys:
+            # The common case: the first FORMAT key holds one value per ALT, none missing.
+            array = variant.format(self.fraction_keys[0])
+            if array is not None:
+                row = array[self.sample].tolist()
+                # NaN (missing) and htslib's missing sentinel both fail 0 <= value.
+                if len(row) == count and all(0.0 <= value <= 1.0 for value in row):
+                    return [round(value, 6) for value in row]
+        result: list[float | None] = [None] * count
+        missing = count
+        sample = self.sample
+        for key in self.fraction_keys:
+            array = variant.format(key)
+            if array is None:
+                continue
+            row = array[sample].tolist()
+            if len(row) != count and not (len(row) == 1 and count == 1):
+                row = row[:1] if count == 1 else row + [math.nan] * (count - len(row))
+            for index in range(count):
+                value = row[index] if index < len(row) else math.nan
+                if result[index] is None and not math.isnan(value) and value > -1e30:  # htslib missing
+                    result[index] = self._fraction(round(value, 6), key, "FORMAT", line)
+                    missing -= 1
+            if not missing:
+                return result
+        if self.freq:
+            array = variant.format("FREQ")
+            if array is not None:
+                for index, text in enumerate(str(array[sample]).split(",")[:count]):
+                    if result[index] is None and text not in {"", "."}:
+                        result[index] = self._percent(text, line)
+        if self.allelic_depths and any(value is None for value in result):
+            array = variant.format("AD")
+            if array is not None:
+                depths = [value for value in array[sample].tolist() if value >= 0]
+                total = sum(depths)
+                if total > 0 and len(depths) == count + 1:
+                    for index in range(count):
+                        if result[index] is None:
+                            result[index] = depths[index + 1] / total
+        if self.info_fraction and any(value is None for value in result):
+            raw = variant.INFO.get("AF")
+            if raw is None:
+                self._check_info_numeric(variant, "AF", line)
+            else:
+                items = raw if isinstance(raw, tuple) else (raw,)
+                for index, value in enumerate(items[:count]):
+                    if result[index] is None and value is not None:
+                        result[index] = self._fraction(round(float(value), 6), "AF", "INFO", line)
+        return result
+
+    def depth(self, variant: Any, line: int) -> int | None:
+        sample = self.sample
+        if self.format_depth:
+            array = variant.format("DP")
+            if array is not None:
+                value = array[sample][0]
+                if value >= 0:
+                    return int(value)
+        if self.allelic_depths:
+            array = variant.format("AD")
+            if array is not None:
+                depths = [value for value in array[sample].tolist() if value >= 0]
+                if depths:
+                    return int(sum(depths))
+        if self.info_depth:
+            value = variant.INFO.get("DP")
+            if value is None:
+                self._check_info_numeric(variant, "DP", line)
+                return None
+            return int(value)
+        return None
+
+    def first_format_float(self, variant: Any, key: str, line: int) -> float | None:
+        array = variant.format(key)
+        if array is None:
+            return None
+        value = float(array[self.sample][0])
+        # htslib keeps Float as 32 bits: six decimals give back the value as written.
+        return None if math.isnan(value) or value < -1e30 else round(value, 6)
+
+    def _fraction(self, value: float, key: str, where: str, line: int) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise FormatError(
+                f"allele fraction {value:g} is outside 0-1",
+                source=self.reader.source,
+                line=line,
+                field=f"{where}/{key}",
+                fix="write allele fractions as fractions (0.25), not percent",
+            )
+        return float(value)
+
+    def _percent(self, text: str, line: int) -> float:
+        try:
+            value = float(text.strip().rstrip("%")) / 100.0
+        except ValueError:
+            raise FormatError(
+                f"'{text}' is not a percentage",
+                source=self.reader.source,
+                line=line,
+                field="FORMAT/FREQ",
+                fix="write FREQ as a number with '%', e.g. 12.5%",
+            ) from None
+        return self._fraction(value, "FREQ", "FORMAT", line)
+
+    def _check_info_numeric(self, variant: Any, key: str, line: int) -> None:
+        """htslib turns a non-numeric INFO value into missing (``.``) with only a note on stderr, so
+        when a value we need is missing but present, look at the file's own text of that line."""
+        columns = str(variant).split("\t")
+        if len(columns) < 8 or f"{key}=." not in columns[7].split(";"):
+            return
+        record = self.reader.raw_line(line)
+        if record is None:
+            return
+        raw_columns = record.split("\t")
+        if len(raw_columns) < 8:
+            return
+        for item in raw_columns[7].split(";"):
+            name, _, text = item.partition("=")
+            if name == key:
+                for part in text.split(","):
+                    if not _is_number(part, self.header.info[key].type):
+                        raise _not_numeric(
+                            part, key, "INFO", self.header.info[key].type, source=self.reader.source, line=line
+                        )
+
+
+def _not_numeric(text: str, key: str, where: str, type_name: str, *, source: str, line: int) -> FormatError:
+    return FormatError(
+        f"'{text}' is not a number (the header declares {where} {key} Type={type_name})",
+        source=source,
+        line=line,
+        field=f"{where}/{key}",
+        fix=f"write {key} as a number, or '.' when it is unknown",
+    )
+
+
+def _is_number(text: str, type_name: str) -> bool:
+    if text in {"", "."}:
+        return True
+    try:
+        if type_name == "Integer":
+            int(text)
+        else:
+            float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _diagnose_record(record: str, header: VcfHeader, source: str, line: int) -> FormatError:
+    columns = record.rstrip("\n").split("\t")
+    if len(columns) < 8:
+        return FormatError(
+            f"a record needs at least 8 tab-separated columns, found {len(columns)}",
+            source=source,
+            line=line,
+            fix="separate the columns with tabs; the file may be truncated",
+        )
+    if not columns[1].isdigit():
+        return FormatError(f"'{columns[1]}' is not a position", source=source, line=line, field="POS")
+    for item in columns[7].split(";"):
+        key, _, text = item.partition("=")
+        definition = header.info.get(key)
+        if definition is not None and definition.numeric:
+            for part in text.split(","):
+                if not _is_number(part, definition.type):
+                    return _not_numeric(part, key, "INFO", definition.type, source=source, line=line)
+    if len(columns) > 9:
+        keys = columns[8].split(":")
+        for sample_column in columns[9:]:
+            for key, text in zip(keys, sample_column.split(":"), strict=False):
+                definition = header.format.get(key)
+                if definition is not None and definition.numeric:
+                    for part in text.split(","):
+                        if not _is_number(part, definition.type):
+                            return _not_numeric(part, key, "FORMAT", definition.type, source=source, line=line)
+    return FormatError(
+        "htslib cannot parse this record",
+        source=source,
+        line=line,
+        fix="check it against the header definitions with 'bcftools view'",
+    )
+
+
+# -- annotations ----------------------------------------------------------------------------------
+
+
+class _VepLayout:
+    """Where each VEP CSQ sub-field sits, from the header's ``Format:`` list; chooses annotations.
+
+    VEP writes the allele without the first base when REF and every ALT share it (``-`` when that
+    leaves nothing), so an entry is matched to its ALT by ``ALLELE_NUM`` when present, else by the
+    ALT as written or trimmed. Within one allele the entry flagged ``PICK`` wins, then ``CANONICAL``,
+    then ``MANE_SELECT``, then the first with a gene symbol and a protein change (Ensembl VEP
+    documentation, "VCF output" and "Summary of --pick options").
+    """
+
+    def __init__(self, names: Sequence[str]) -> None:
+        position = {name: index for index, name in enumerate(names)}
+        self.width = len(names)
+        self.allele = position.get("Allele")
+        self.allele_number = position.get("ALLELE_NUM")
+        self.symbol = position.get("SYMBOL")
+        self.protein = position.get("HGVSp")
+        self.coding = position.get("HGVSc")
+        self.feature = position.get("Feature")
+        self.consequence = position.get("Consequence")
+        self.exon = position.get("EXON")
+        self.preferences = tuple(
+            (index, wanted)
+            for name, wanted in (("PICK", "1"), ("CANONICAL", "YES"), ("MANE_SELECT", None))
+            if (index := position.get(name)) is not None
+        )
+
+    def annotations(self, csq: str, ref: str, alts: Sequence[str]) -> list[_Annotation | None]:
+        symbol = self.symbol
+        if symbol is None:
+            return [None] * len(alts)
+        single = len(alts) == 1
+        by_allele: list[list[list[str]]] = [[] for _ in alts]
+        keys: dict[str, int] | None = None
+        for entry in csq.split(","):
+            values = entry.split("|")
+            if len(values) < self.width:
+                values.extend([""] * (self.width - len(values)))
+            if not values[symbol]:
+                continue
+            if self.allele_number is not None and values[self.allele_number].isdigit():
+                index = int(values[self.allele_number]) - 1
+                if not 0 <= index < len(alts):
+                    continue
+            elif single:
+                index = 0
+            elif self.allele is not None:
+                if keys is None:
+                    keys = _vep_allele_keys(ref, alts)
+                found = keys.get(values[self.allele])
+                if found is None:
+                    continue
+                index = found
+            else:
+                continue
+            by_allele[index].append(values)
+        return [self._pick(entries) if entries else None for entries in by_allele]
+
+    def _pick(self, entries: list[list[str]]) -> _Annotation:
+        chosen = entries[0]
+        if len(entries) > 1:
+            preferred = [
+                values
+                for index, wanted in self.preferences
+                for values in entries
+                if (values[index] == wanted if wanted is not None else values[index])
+            ]
+            with_protein = [values for values in entries if self.protein is not None and values[self.protein]]
+            chosen = (preferred or with_protein or entries)[0]
+        symbol = chosen[self.symbol] if self.symbol is not None else ""
+        protein = chosen[self.protein] if self.protein is not None else ""
+        coding = chosen[self.coding] if self.coding is not None else ""
+        exon = chosen[self.exon] if self.exon is not None else ""
+        consequence = chosen[self.consequence] if self.consequence is not None else ""
+        return _Annotation(
+            gene=symbol,
+            protein=protein or None,
+            coding=(unquote(coding) if "%" in coding else coding) or None,
+            transcript=(chosen[self.feature] if self.feature is not None else "") or None,
+            consequences=tuple(term for term in consequence.split("&") if term),
+            exon=exon.split("/", 1)[0] if exon else None,
+        )
+
+
+def _vep_allele_keys(ref: str, alts: Sequence[str]) -> dict[str, int]:
+    """ALT as VEP writes it -> its index; both the written and the first-base-trimmed forms."""
+    keys: dict[str, int] = {}
+    first_bases = {allele[:1] for allele in (ref, *alts) if not allele.startswith("<")}
+    trim = len(first_bases) == 1 and any(len(alt) != len(ref) for alt in alts)
+    for index, alt in enumerate(alts):
+        keys.setdefault(alt, index)
+        if trim:
+            keys.setdefault(alt[1:] or "-", index)
+    return keys
+
+
+def _snpeff_annotations(ann: str, names: Sequence[str], alts: Sequence[str]) -> list[_Annotation | None]:
+    """The first (most severe) SnpEff annotation of each ALT that names a gene.
+
+    SnpEff sorts a record's annotations by impact and writes the ALT as given (``ALT-REF`` in cancer
+    mode, matched by its first part) (SnpEff "ANN field" specification).
+    """
+    position = {name: index for index, name in enumerate(names)}
+    allele_at = position.get("Allele", 0)
+    gene_at = position.get("Gene_Name", 3)
+    chosen: list[_Annotation | None] = [None] * len(alts)
+    index_of = {alt: index for index, alt in enumerate(alts)}
+    for entry in ann.split(","):
+        values = [value.strip() for value in entry.split("|")]
+        if len(values) <= gene_at or not values[gene_at]:
+            continue
+        allele = values[allele_at].split("-", 1)[0] if allele_at < len(values) else ""
+        index = 0 if len(alts) == 1 else index_of.get(allele)
+        if index is None or chosen[index] is not None:
+            continue
+
+        def get(name: str, values: list[str] = values) -> str:
+            at = position.get(name)
+            return values[at] if at is not None and at < len(values) else ""
+
+        rank = get("Rank")
+        chosen[index] = _Annotation(
+            gene=values[gene_at],
+            protein=get("HGVS.p") or None,
+            coding=get("HGVS.c") or None,
+            transcript=get("Feature_ID") or None,
+            consequences=tuple(term for term in get("Annotation").split("&") if term),
+            exon=rank.split("/", 1)[0] if rank else None,
+        )
+    return chosen
+
+
+def _simple_annotation(
+    info: Any, gene_keys: Sequence[str], protein_keys: Sequence[str], coding_keys: Sequence[str]
+) -> _Annotation | None:
+    gene = next((value for key in gene_keys if (value := info.get(key))), None)
+    if gene is None:
+        return None
+    protein = next((value for key in protein_keys if (value := info.get(key))), None)
+    coding = next((value for key in coding_keys if (value := info.get(key))), None)
+    return _Annotation(
+        gene=str(gene), protein=str(protein) if protein else None, coding=str(coding) if coding else None
+    )
+
+
+# -- raw text, only on the error path -------------------------------------------------------------
+
+
+#: the empty block every BGZF file ends with (SAM/BAM specification, section 4.1.2).
+_BGZF_END = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def _is_bgzf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    return head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def _has_bgzf_end(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() < len(_BGZF_END):
+            return False
+        handle.seek(-len(_BGZF_END), 2)
+        return handle.read() == _BGZF_END
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _read_text(path: Path) -> str:
+    raw = gzip.decompress(path.read_bytes()) if _is_gzip(path) else path.read_bytes()
+    return raw.decode("utf-8", errors="replace")
+
+
+def _header_line_count(path: Path) -> int:
+    """Lines up to and including ``#CHROM``, reading only the header (cheap even for large files)."""
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+        for number, text in enumerate(handle, 1):
+            if not text.startswith(b"#"):
+                return number - 1
+            if text.startswith(b"#CHROM"):
+                return number
+    return 0
+
+
+def _line_of(path: Path, line: int) -> str | None:
+    for number, text in enumerate(_read_text(path).splitlines(), 1):
+        if number == line:
+            return text
+    return None
+
+
+def _shown(samples: Sequence[str]) -> str:
+    return ", ".join(samples[:6]) + (", ..." if len(samples) > 6 else "")
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".bgz", ".vcf"):
+        name = name.removesuffix(suffix)
+    return name

@@ -1,0 +1,397 @@
+"""The MAF reader: bundled example, real GDC/cBioPortal/maftools files, classification rules, bad input."""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from oncobasket.core.errors import FormatError
+from oncobasket.core.profiles import GenomeBuild, ProfileSettings
+from oncobasket.io.maf import read_maf
+
+COLUMNS = (
+    "Hugo_Symbol",
+    "NCBI_Build",
+    "Variant_Classification",
+    "Tumor_Sample_Barcode",
+    "HGVSp_Short",
+    "t_ref_count",
+    "t_alt_count",
+)
+
+
+def write_maf(folder: Path, rows: list[str], *, columns: tuple[str, ...] = COLUMNS, name: str = "cohort.maf") -> Path:
+    """Rows are written with single spaces between cells; use '_' for nothing but '' via the NA token."""
+    text = "#version 2.4\n" + "\t".join(columns) + "\n"
+    text += "".join(row.replace(" ", "\t") + "\n" for row in rows)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+# -- the bundled example ----------------------------------------------------------------------------
+
+
+def test_bundled_example(examples: Path) -> None:
+    profiles = read_maf(examples / "maf" / "OB-study.maf", ProfileSettings(build=GenomeBuild.GRCH37))
+    assert [profile.sample_id for profile in profiles] == ["OB-0501", "OB-0502", "OB-0503"]
+    by_sample = {profile.sample_id: profile for profile in profiles}
+    assert {profile.build for profile in profiles} == {GenomeBuild.GRCH37}
+
+    first = by_sample["OB-0501"]
+    assert [(a.gene, a.protein_change, a.vaf, a.depth) for a in first.alterations] == [
+        ("PIK3CA", "p.H1047R", round(122 / 412, 6), 412),
+        ("TP53", "p.R175H", round(187 / 388, 6), 388),
+    ]
+    assert [(a.gene, a.protein_change, a.filter) for a in first.filtered] == [("PIK3CA", "p.K539=", "Silent")]
+    pik3ca = first.alterations[0]
+    assert (pik3ca.protein_change_hgvs, pik3ca.coding_change, pik3ca.transcript, pik3ca.exon) == (
+        "p.His1047Arg",
+        "c.3140A>G",
+        "ENST00000263967",
+        "21",
+    )
+    assert (pik3ca.chrom, pik3ca.pos, pik3ca.ref, pik3ca.alt) == ("3", 178952085, "A", "G")
+    assert pik3ca.variant_classification == "Missense_Mutation"
+
+    second = by_sample["OB-0502"]
+    assert [a.label for a in second.alterations] == ["ERBB2 p.S310F"]
+    assert [(a.label, a.filter) for a in second.filtered] == [
+        ("ERBB2 c.2307+45T>C", "NonCoding"),
+        ("KRAS p.G12V", "weak_evidence"),
+    ]
+
+    third = by_sample["OB-0503"]
+    brca2, splice, mycl = third.alterations
+    assert (brca2.protein_change, brca2.protein_change_hgvs) == ("p.I1859fs", "p.Ile1859LysfsTer3")
+    assert (splice.gene, splice.protein_change, splice.coding_change) == ("BRCA2", None, "c.9256+1G>A")
+    assert (mycl.gene, mycl.reported_gene) == ("MYCL", "MYCL1")
+    [warning] = third.warnings
+    assert "OB-study.maf:11: field 'HGVSp_Short': 'p.X3086_splice'" in warning
+    assert "kept without a protein change" in warning
+
+
+def test_gzipped_copy_reads_the_same(examples: Path, tmp_path: Path) -> None:
+    plain = examples / "maf" / "OB-study.maf"
+    packed = tmp_path / "OB-study.maf.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    expected = [profile.alterations + profile.filtered for profile in read_maf(plain)]
+    assert [profile.alterations + profile.filtered for profile in read_maf(packed)] == expected
+
+
+# -- rules ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("classification", "filter_value"),
+    [
+        ("Missense_Mutation", "PASS"),
+        ("Nonsense_Mutation", "PASS"),
+        ("Frame_Shift_Del", "PASS"),
+        ("Frame_Shift_Ins", "PASS"),
+        ("In_Frame_Del", "PASS"),
+        ("In_Frame_Ins", "PASS"),
+        ("Splice_Site", "PASS"),
+        ("Translation_Start_Site", "PASS"),
+        ("Nonstop_Mutation", "PASS"),
+        ("Silent", "Silent"),
+        ("Intron", "NonCoding"),
+        ("3'UTR", "NonCoding"),
+        ("5'UTR", "NonCoding"),
+        ("3'Flank", "NonCoding"),
+        ("5'Flank", "NonCoding"),
+        ("IGR", "NonCoding"),
+        ("RNA", "NonCoding"),
+        ("Splice_Region", "NonCoding"),
+    ],
+)
+def test_variant_classification_decides_alterations_or_filtered(
+    tmp_path: Path, classification: str, filter_value: str
+) -> None:
+    [profile] = read_maf(write_maf(tmp_path, [f"KRAS GRCh37 {classification} OB-1 p.G12D 80 20"]))
+    [alteration] = profile.alterations + profile.filtered
+    assert alteration.filter == filter_value
+    assert alteration.variant_classification == classification
+    assert len(profile.alterations) == (filter_value == "PASS")
+
+
+def test_unknown_classification_is_kept_and_reported(tmp_path: Path) -> None:
+    [profile] = read_maf(write_maf(tmp_path, ["FLT3 GRCh37 ITD OB-1 NA 80 20"]))
+    assert [a.gene for a in profile.alterations] == ["FLT3"]
+    assert any("'ITD' (1 rows)" in warning for warning in profile.warnings)
+
+
+@pytest.mark.parametrize(
+    ("columns", "row", "vaf", "depth"),
+    [
+        (("t_ref_count", "t_alt_count"), "75 25", 0.25, 100),
+        (("t_depth", "t_ref_count", "t_alt_count"), "120 75 25", 0.25, 120),
+        (("i_TumorVAF_WU",), "45.66", 0.4566, None),
+        (("tumor_f", "t_depth"), "0.125 400", 0.125, 400),
+        (("t_ref_count", "t_alt_count", "tumor_f"), "NA NA 0.3", 0.3, None),
+        (("t_ref_count", "t_alt_count"), "NA NA", None, None),
+    ],
+)
+def test_fraction_and_depth_columns(
+    tmp_path: Path, columns: tuple[str, ...], row: str, vaf: float | None, depth: int | None
+) -> None:
+    header = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification", *columns)
+    [profile] = read_maf(write_maf(tmp_path, [f"KRAS OB-1 Missense_Mutation {row}"], columns=header))
+    assert (profile.alterations[0].vaf, profile.alterations[0].depth) == (vaf, depth)
+
+
+@pytest.mark.parametrize(
+    ("cell", "short"),
+    [("p.V600E", "p.V600E"), ("V600E", "p.V600E"), ("p.Q61X", "p.Q61*"), ("p.WQ288fs", "p.W288fs"), ("NA", None)],
+)
+def test_protein_cells(tmp_path: Path, cell: str, short: str | None) -> None:
+    [profile] = read_maf(write_maf(tmp_path, [f"BRAF GRCh37 Missense_Mutation OB-1 {cell} 80 20"]))
+    assert profile.alterations[0].protein_change == short
+    assert profile.warnings == ()
+
+
+def test_later_protein_column_is_used_when_the_first_is_not_hgvs(tmp_path: Path) -> None:
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification", "HGVSp_Short", "HGVSp")
+    [profile] = read_maf(
+        write_maf(tmp_path, ["EGFR OB-1 In_Frame_Del p.746_750del p.Glu746_Ala750del"], columns=columns)
+    )
+    assert profile.alterations[0].protein_change == "p.E746_A750del"
+    assert profile.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("spelling", "build"),
+    [
+        ("37", GenomeBuild.GRCH37),
+        ("GRCh37", GenomeBuild.GRCH37),
+        ("hg19", GenomeBuild.GRCH37),
+        ("38", GenomeBuild.GRCH38),
+    ],
+)
+def test_build_spellings(tmp_path: Path, spelling: str, build: GenomeBuild) -> None:
+    [profile] = read_maf(write_maf(tmp_path, [f"KRAS {spelling} Missense_Mutation OB-1 p.G12D 80 20"]))
+    assert profile.build is build
+
+
+def test_build_from_settings_without_build_column(tmp_path: Path) -> None:
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode")
+    [profile] = read_maf(write_maf(tmp_path, ["KRAS OB-1"], columns=columns), ProfileSettings(build=GenomeBuild.GRCH38))
+    assert profile.build is GenomeBuild.GRCH38
+
+
+def test_samples_keep_the_order_they_first_appear(tmp_path: Path) -> None:
+    rows = [
+        "KRAS GRCh37 Missense_Mutation OB-3 p.G12D 80 20",
+        "BRAF GRCh37 Missense_Mutation OB-1 p.V600E 80 20",
+        "TP53 GRCh37 Missense_Mutation OB-3 p.R175H 80 20",
+    ]
+    profiles = read_maf(write_maf(tmp_path, rows))
+    assert [(p.sample_id, [a.gene for a in p.alterations]) for p in profiles] == [
+        ("OB-3", ["KRAS", "TP53"]),
+        ("OB-1", ["BRAF"]),
+    ]
+
+
+# -- bad input --------------------------------------------------------------------------------------
+
+
+def assert_one_line(error: pytest.ExceptionInfo[FormatError], path: Path) -> None:
+    assert "\n" not in str(error.value)
+    assert str(error.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("missing", ["Tumor_Sample_Barcode", "Hugo_Symbol"])
+def test_missing_required_column(tmp_path: Path, missing: str) -> None:
+    columns = tuple(name for name in COLUMNS if name != missing)
+    path = write_maf(tmp_path, ["KRAS GRCh37 Missense_Mutation p.G12D 80 20"], columns=columns)
+    with pytest.raises(FormatError, match=rf"cohort\.maf:2: field '{missing}': the header has no '{missing}' column"):
+        read_maf(path)
+
+
+def test_non_numeric_count_names_the_line(tmp_path: Path) -> None:
+    rows = ["KRAS GRCh37 Missense_Mutation OB-1 p.G12D 80 20", "BRAF GRCh37 Missense_Mutation OB-1 p.V600E 80 twelve"]
+    path = write_maf(tmp_path, rows)
+    with pytest.raises(FormatError, match=r"cohort\.maf:4: field 't_alt_count': 'twelve' is not a number") as error:
+        read_maf(path)
+    assert_one_line(error, path)
+
+
+def test_fractional_count_is_refused(tmp_path: Path) -> None:
+    path = write_maf(tmp_path, ["KRAS GRCh37 Missense_Mutation OB-1 p.G12D 80 2.5"])
+    with pytest.raises(FormatError, match=r":3: field 't_alt_count': '2.5' is not a read count"):
+        read_maf(path)
+
+
+def test_percent_fraction_out_of_range(tmp_path: Path) -> None:
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "i_TumorVAF_WU")
+    path = write_maf(tmp_path, ["KRAS OB-1 145"], columns=columns)
+    with pytest.raises(FormatError, match=r":3: field 'i_TumorVAF_WU': allele fraction '145' is out of range"):
+        read_maf(path)
+
+
+@pytest.mark.parametrize("content", ["", "#version 2.4\n", "#version 2.4\n\n"])
+def test_empty_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "empty.maf"
+    path.write_text(content)
+    with pytest.raises(FormatError, match=r"empty\.maf:1: the MAF is empty") as error:
+        read_maf(path)
+    assert_one_line(error, path)
+
+
+def test_header_without_rows(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r"cohort\.maf:2: the MAF has a header but no variant rows"):
+        read_maf(write_maf(tmp_path, []))
+
+
+def test_empty_gene_and_sample_cells(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r":3: field 'Hugo_Symbol': empty gene symbol"):
+        read_maf(write_maf(tmp_path, ["NA GRCh37 Missense_Mutation OB-1 p.G12D 80 20"]))
+    with pytest.raises(FormatError, match=r":3: field 'Tumor_Sample_Barcode': empty sample barcode"):
+        read_maf(write_maf(tmp_path, ["KRAS GRCh37 Missense_Mutation NA p.G12D 80 20"]))
+
+
+def test_unknown_and_mixed_builds(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r":3: field 'NCBI_Build': unknown genome build 'NCBI36'"):
+        read_maf(write_maf(tmp_path, ["KRAS NCBI36 Missense_Mutation OB-1 p.G12D 80 20"]))
+    rows = ["KRAS GRCh37 Missense_Mutation OB-1 p.G12D 80 20", "KRAS GRCh38 Missense_Mutation OB-2 p.G12D 80 20"]
+    with pytest.raises(
+        FormatError, match=r":4: field 'NCBI_Build': mixed genome builds: GRCh38 here but GRCh37 at line 3"
+    ):
+        read_maf(write_maf(tmp_path, rows))
+
+
+def test_wrong_build(tmp_path: Path) -> None:
+    path = write_maf(tmp_path, ["KRAS GRCh38 Missense_Mutation OB-1 p.G12D 80 20"])
+    with pytest.raises(
+        FormatError, match=r":3: field 'NCBI_Build': wrong genome build: the MAF says GRCh38 but GRCh37"
+    ):
+        read_maf(path, ProfileSettings(build=GenomeBuild.GRCH37))
+
+
+def test_truncated_gzip(examples: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "OB-study.maf.gz"
+    packed.write_bytes(gzip.compress((examples / "maf" / "OB-study.maf").read_bytes())[:300])
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        read_maf(packed)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="no such file"):
+        read_maf(tmp_path / "absent.maf")
+
+
+# -- real files -------------------------------------------------------------------------------------
+
+
+@pytest.mark.shared_data
+def test_tcga_laml(shared_data: Path) -> None:
+    """maftools' TCGA-LAML MAF: 2,207 rows in 193 samples, Protein_Change and i_TumorVAF_WU in percent."""
+    profiles = read_maf(shared_data / "maf" / "maftools__tcga_laml.maf.gz", ProfileSettings(build=GenomeBuild.GRCH37))
+    assert len(profiles) == 193
+    assert {profile.build for profile in profiles} == {GenomeBuild.GRCH37}
+    alterations = [a for profile in profiles for a in profile.alterations]
+    filtered = [a for profile in profiles for a in profile.filtered]
+    assert len(alterations) + len(filtered) == 2207
+    # 449 Silent + 5 IGR + 8 Intron + 3 5'Flank + 10 RNA rows are not matched on.
+    assert Counter(a.filter for a in filtered) == {"Silent": 449, "NonCoding": 26}
+    assert len(alterations) == 1732
+    changes = Counter((a.gene, a.protein_change) for a in alterations)
+    assert changes["DNMT3A", "p.R882H"] == 19
+    assert changes["DNMT3A", "p.R882C"] == 7
+    assert changes["FLT3", "p.D835Y"] == 10
+    assert changes["IDH2", "p.R140Q"] == 16
+    assert changes["IDH1", "p.R132C"] == 12
+    # NPM1's frameshift is written p.WQ288fs (26) and p.W288fs (4) in this file.
+    assert changes["NPM1", "p.W288fs"] == 30
+    assert sum(1 for a in alterations if a.gene == "FLT3") == 52
+    first = profiles[0].alterations[0]
+    assert (profiles[0].sample_id, first.gene, first.protein_change, first.vaf) == (
+        "TCGA-AB-2988",
+        "ABCA10",
+        "p.K960R",
+        0.4566,
+    )
+    assert first.transcript == "NM_080282.3"
+    # FLT3 ITD cells such as p.599_600insDFREYEY name no residues: kept, without protein change, with a warning.
+    itd = [a for a in alterations if a.gene == "FLT3" and a.variant_classification == "In_Frame_Ins"]
+    assert len(itd) == 33
+    assert all(a.protein_change is None for a in itd)
+    assert any("p.599_600insDFREYEY" in warning for profile in profiles for warning in profile.warnings)
+    with pytest.raises(FormatError, match="wrong genome build"):
+        read_maf(shared_data / "maf" / "maftools__tcga_laml.maf.gz", ProfileSettings(build=GenomeBuild.GRCH38))
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("oncokb-annotator__example_maf.txt", GenomeBuild.GRCH37),
+        ("oncokb-annotator__example_maf_grch38.txt", GenomeBuild.GRCH38),
+    ],
+)
+def test_oncokb_annotator_examples(shared_data: Path, name: str, build: GenomeBuild) -> None:
+    profiles = read_maf(shared_data / "maf" / name)
+    by_sample = {profile.sample_id: profile for profile in profiles}
+    assert {profile.build for profile in profiles} == {build}
+    tcga_02 = by_sample["TCGA-02-0033-01"]
+    assert [a.label for a in tcga_02.alterations] == [
+        "PIK3CA p.E542K",
+        "FGFR2 p.Q212K",
+        "RB1 p.Q702*",
+        "TP53 p.R248Q",
+        "NF1 mutation",
+    ]
+    nf1 = tcga_02.alterations[-1]
+    assert (nf1.protein_change, nf1.variant_classification, nf1.pos) == (
+        None,
+        "Splice_Site",
+        29586049 if build is GenomeBuild.GRCH37 else 31259031,
+    )
+    assert len(tcga_02.warnings) == 1
+    assert "p.X1445_splice" in tcga_02.warnings[0]
+    tcga_05 = by_sample["TCGA-05-4417-01"]
+    labels = [a.label for a in tcga_05.alterations]
+    assert "AKT3 p.E182*" in labels
+    assert "KRAS p.G12C" in labels
+    assert ("MYD88 p.M232T" if build is GenomeBuild.GRCH37 else "MYD88 p.M219T") in labels
+
+
+@pytest.mark.shared_data
+def test_oncokb_example_flank_row_is_filtered(shared_data: Path) -> None:
+    profiles = read_maf(shared_data / "maf" / "oncokb-annotator__example_maf.txt")
+    filtered = [(p.sample_id, a.gene, a.filter) for p in profiles for a in p.filtered]
+    assert filtered == [("TCGA-05-4417-01", "TERT", "NonCoding")]
+
+
+@pytest.mark.shared_data
+def test_maftools_apl_old_mac_line_ends_and_amino_acid_change(shared_data: Path) -> None:
+    """APL_primary.maf ends lines with a bare CR, builds 'hg19', and writes amino_acid_change without 'p.'."""
+    profiles = read_maf(shared_data / "maf" / "maftools__APL_primary.maf.gz")
+    assert len(profiles) == 124
+    assert sum(len(p.alterations) + len(p.filtered) for p in profiles) == 269
+    assert {p.build for p in profiles} == {GenomeBuild.GRCH37}
+    ds12 = next(p for p in profiles if p.sample_id == "DS12D")
+    grip2 = next(a for a in ds12.alterations if a.gene == "GRIP2")
+    assert (grip2.protein_change, grip2.chrom, grip2.pos) == ("p.E946*", "chr3", 14547151)
+
+
+@pytest.mark.shared_data
+def test_maftools_brca_without_protein_column(shared_data: Path) -> None:
+    [profile] = read_maf(shared_data / "maf" / "maftools__brca.maf.gz")
+    assert profile.sample_id == "TCGA-A8-A08B"
+    assert len(profile.alterations) == 31
+    assert len(profile.alterations) + len(profile.filtered) == 1913
+    assert any("no protein-change column" in warning for warning in profile.warnings)
+
+
+def test_protein_warnings_are_capped_per_sample(tmp_path: Path) -> None:
+    rows = [f"FLT3 GRCh37 In_Frame_Ins OB-1 p.{600 + i}_{601 + i}insDFREYEY 80 20" for i in range(55)]
+    [profile] = read_maf(write_maf(tmp_path, rows))
+    assert len(profile.alterations) == 55
+    assert len(profile.warnings) == 51
+    assert profile.warnings[-1].endswith(
+        "5 more protein changes of this sample were not HGVS protein notation; kept without a protein change"
+    )
