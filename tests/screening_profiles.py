@@ -210,7 +210,7 @@ def generate_profile(rng: random.Random, sample_id: str) -> MolecularProfile:
     )
     tmb = None
     if rng.random() > 0.1:
-        per_mb = round(rng.uniform(0, 30), 1)
+        per_mb = round(rng.uniform(0, 30), 3)
         tmb_usable = rng.random() > 0.1
         tmb = Tmb(per_mb=per_mb, tmb_class=classify_tmb(per_mb), usable=tmb_usable)
     msi = None

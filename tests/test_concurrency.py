@@ -8,6 +8,7 @@ import multiprocessing
 from datetime import UTC, date, datetime
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from typing import Any
 
 from oncobasket.core.errors import ConflictError
 from oncobasket.core.registry import DecisionForm, MtbDecisionCode
@@ -96,7 +97,7 @@ def _setup(url: str, protocol: Path, *, target: tuple[str, str], enrolled: int) 
         registry.close()
 
 
-def _cohort(url: str) -> dict[str, object]:
+def _cohort(url: str) -> dict[str, Any]:
     registry = _open(url)
     try:
         (cohort,) = list_cohorts(registry)
@@ -120,8 +121,8 @@ def test_eight_coordinators_race_for_the_last_place_of_stage_one(database_url: s
     assert all("does not accept patients: stage 1 is full" in item for item in losers), losers
     cohort = _cohort(database_url)
     assert cohort["status"] == "stage1_full"
-    assert cohort["counts"]["enrolled"] == 8  # type: ignore[index]
-    assert cohort["slots"]["used"] == 8  # type: ignore[index]
+    assert cohort["counts"]["enrolled"] == 8
+    assert cohort["slots"]["used"] == 8
 
 
 def test_eight_coordinators_race_for_the_last_treatment_slot(database_url: str, tmp_path: Path) -> None:  # noqa: F811
@@ -142,8 +143,8 @@ def test_eight_coordinators_race_for_the_last_treatment_slot(database_url: str, 
     assert all("no treatment slot left in budget 'Roche agreement' (3 of 3 used)" in item for item in losers), losers
     cohort = _cohort(database_url)
     assert cohort["status"] == "stage1_open"
-    assert cohort["counts"]["enrolled"] == 3  # type: ignore[index]
-    assert cohort["slots"] == {  # type: ignore[comparison-overlap]
+    assert cohort["counts"]["enrolled"] == 3
+    assert cohort["slots"] == {
         "name": "Roche agreement",
         "drugs": ["pertuzumab+trastuzumab"],
         "total": 3,

@@ -3,6 +3,7 @@ audit trail and the repository's keyword-only access."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,7 +13,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from oncobasket.core.cohorts import new_cohort
 from oncobasket.core.errors import ConflictError, NotFoundError
@@ -110,6 +110,19 @@ def test_the_repository_has_no_way_to_delete() -> None:
     assert not [name for name in names if any(word in name for word in ("delete", "remove", "purge", "drop"))]
 
 
+def test_every_repository_function_takes_its_values_by_keyword() -> None:
+    functions = [
+        value
+        for name, value in vars(repository).items()
+        if inspect.isfunction(value) and value.__module__ == repository.__name__ and not name.startswith("_")
+    ]
+    assert len(functions) > 20
+    for function in functions:
+        parameters = list(inspect.signature(function).parameters.values())
+        positional = [item.name for item in parameters if item.kind is not inspect.Parameter.KEYWORD_ONLY]
+        assert len(positional) <= 1, f"{function.__name__} takes {positional} by position"
+
+
 def test_repository_functions_take_keyword_arguments_only(database: Database) -> None:
     database.upgrade()
     with database.transaction(write=False) as session:
@@ -194,35 +207,42 @@ def _cohort_with_patients(database: Database, count: int) -> tuple[int, list[int
 
 def test_two_enrolments_in_the_same_place_are_refused_by_the_database(database: Database) -> None:
     cohort_id, patients, decision_id = _cohort_with_patients(database, 2)
-    with pytest.raises(ConflictError, match="conflicts with a record saved at the same time"):  # noqa: SIM117
-        with database.transaction() as session:
-            for patient_id in patients:
-                repository.add_enrolment(
-                    session,
-                    cohort_id=cohort_id,
-                    patient_id=patient_id,
-                    decision_id=decision_id,
-                    position=0,
-                    stage=1,
-                    outcome="pending",
-                    override_reason=None,
-                    enrolled_at=MOMENT,
-                )
+
+    def both_in_place_one(session: Session) -> None:
+        for patient_id in patients:
+            repository.add_enrolment(
+                session,
+                cohort_id=cohort_id,
+                patient_id=patient_id,
+                decision_id=decision_id,
+                position=0,
+                stage=1,
+                outcome="pending",
+                override_reason=None,
+                enrolled_at=MOMENT,
+            )
+
+    with (
+        pytest.raises(ConflictError, match="conflicts with a record saved at the same time"),
+        database.transaction() as session,
+    ):
+        both_in_place_one(session)
     with database.transaction(write=False) as session:
         assert repository.cohort_enrolments(session, cohort_id=cohort_id) == []
 
 
 def test_a_stale_copy_of_a_cohort_cannot_overwrite_a_newer_one(database: Database) -> None:
     cohort_id, _, _ = _cohort_with_patients(database, 1)
-    stale = Session(bind=database.engine, expire_on_commit=False)
-    stale_row = repository.get_cohort(stale, cohort_id=cohort_id)
-    assert stale_row is not None
-    stale.rollback()
+    with database.transaction(write=False) as session:
+        stale_row = repository.get_cohort_or_raise(session, name_or_id=cohort_id)
+        session.expunge(stale_row)
     with database.transaction() as session:
         fresh = repository.get_cohort_or_raise(session, name_or_id=cohort_id)
-        repository.store_cohort_status(fresh, new_cohort())
-    with pytest.raises(StaleDataError):
-        stale.add(stale_row)
-        repository.store_cohort_status(stale_row, new_cohort())
-        stale.commit()
-    stale.close()
+        repository.store_cohort_status(fresh, state=new_cohort())
+
+    def write_stale(session: Session) -> None:
+        session.add(stale_row)
+        repository.store_cohort_status(stale_row, state=new_cohort())
+
+    with pytest.raises(ConflictError, match="changed the same cohort"), database.transaction() as session:
+        write_stale(session)

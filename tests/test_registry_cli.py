@@ -249,3 +249,19 @@ def test_the_installed_entry_point_uses_oncobasket_db_in_the_working_directory(t
     assert (tmp_path / "oncobasket.db").exists()
     listed = oncobasket("cohort", "list", "--json")
     assert (listed.returncode, json.loads(listed.stdout)) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "field '--database-url': 'not a url' is not a database URL"),
+        ("mysql://user@localhost/trial", "database 'mysql' is not supported"),
+        ("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", "cannot open the database"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_the_password(
+    url: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error = Cli(url, capsys, monkeypatch).fails("cohort", "list")
+    assert message in error
+    assert "secret" not in error

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oncobasket.core.errors import InputError
 from oncobasket.core.matching import Match, PatientFacts, match_profile
@@ -267,6 +269,14 @@ def test_batch_equals_per_profile_engine_on_the_default_protocol(
     assert compared > 100
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_batch_equals_engine_for_any_seed(seed: int, tumour_types: TumourTypes) -> None:
+    """Hypothesis draws the generator's seed (a failing seed is reported and kept in its database)."""
+    profiles, patients = generate(seed, 25)
+    _assert_same_as_engine(profiles, patients, every_kind_protocol(), tumour_types)
+
+
 def _mutation(gene: str, protein: str, **extra: object) -> Alteration:
     return Alteration(gene=gene, kind=AlterationKind.MUTATION, protein_change=protein, **extra)  # type: ignore[arg-type]
 
@@ -371,7 +381,7 @@ def test_reasons_say_why_and_what_is_to_be_confirmed(tumour_types: TumourTypes) 
     )
     reasons = result.matches.row(0, named=True)["reasons"]
     assert "BRAF p.V600E satisfies BRAF V600x" in reasons
-    assert "ECOG 3 fails ECOG <= 2" in reasons
+    assert "ECOG 3: fails ECOG <= 2" in reasons
     assert "to be confirmed: ANC unknown" in reasons
 
 
@@ -386,6 +396,14 @@ def test_an_unknown_oncotree_code_is_an_error_naming_the_sample(tumour_types: Tu
     profiles, _ = generate(6, 1)
     with pytest.raises(InputError, match=r"unknown OncoTree code\(s\) NOPE .*S6-0000"):
         screen_profiles(profiles, {"S6-0000": PatientFacts(tumour_type="NOPE")}, every_kind_protocol(), tumour_types)
+
+
+def test_a_sample_given_twice_is_an_error(tumour_types: TumourTypes) -> None:
+    profiles, _ = generate(10, 2)
+    twice = [profiles[0], profiles[1], profiles[0]]
+    patients = {item.sample_id: PatientFacts(tumour_type="PAAD") for item in profiles}
+    with pytest.raises(InputError, match=r"sample ID\(s\) given more than once: S10-0000"):
+        screen_profiles(twice, patients, every_kind_protocol(), tumour_types)
 
 
 def test_samples_without_alterations_and_an_empty_batch(tumour_types: TumourTypes) -> None:

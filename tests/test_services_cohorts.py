@@ -14,7 +14,9 @@ import pytest
 
 from oncobasket.core.cohorts import Outcome
 from oncobasket.core.errors import ConflictError, InputError, NotFoundError
+from oncobasket.core.profiles import ProfileSettings
 from oncobasket.core.registry import DecisionForm, MtbDecisionCode, NotTreatedReason
+from oncobasket.db import repository
 from oncobasket.services import (
     Registry,
     Settings,
@@ -126,6 +128,26 @@ def test_screening_stores_profile_checksums_and_matches_as_computed(trial: Regis
     assert event["after"]["protocol_version"] == "test-1"
 
 
+def test_screening_a_run_folder_checksums_every_file_read(trial: Registry, examples: Path) -> None:
+    register(trial, "IMP-0001")
+    run = examples / "tso500" / "run_2026-01"
+    with pytest.raises(InputError, match="a screening is one sample; pick the patient's sample with --sample"):
+        screen_patient(trial, "IMP-0001", [run])
+    result = screen_patient(trial, "IMP-0001", [run], ProfileSettings(sample_id="OB-0001"))
+    names = {Path(item["file"]).name for item in result["source_files"]}
+    assert {"OB-0001_CombinedVariantOutput.tsv", "MetricsOutput.tsv"} <= names
+    for item in result["source_files"]:
+        assert item["sha256"] == hashlib.sha256(Path(item["file"]).read_bytes()).hexdigest()
+    # Read with the run's MetricsOutput.tsv, the QC is judged (and passes for this sample).
+    assert result["qc"]["passed"] is True
+    with trial.database.transaction(write=False) as session:
+        patient = repository.get_patient_or_raise(session, study_id="IMP-0001")
+        stored = repository.latest_screening(session, patient_id=patient.id)
+        assert stored is not None
+        assert stored.qc_passed is True
+        assert not any("QC not judged" in warning for warning in stored.profile["warnings"])
+
+
 def test_screening_an_unknown_patient_writes_nothing(trial: Registry, ob0001: Path) -> None:
     with pytest.raises(NotFoundError, match="no patient with study ID 'IMP-0404'"):
         screen_patient(trial, "IMP-0404", [ob0001])
@@ -219,7 +241,8 @@ def test_enrolment_needs_a_confirming_decision_and_consent(trial: Registry, setu
 
 def test_an_ineligible_patient_is_enrolled_only_with_an_override_reason(trial: Registry) -> None:
     ready(trial, "IMP-0001", ecog=3)
-    with pytest.raises(ConflictError, match=r"is not eligible \(ECOG 3\b.*--override-reason"):
+    refused = r"is not confirmed eligible for dabrafenib\+trametinib \(ECOG 3\b.*--override-reason"
+    with pytest.raises(ConflictError, match=refused):
         enrol_patient(trial, "IMP-0001")
     assert list_cohorts(trial)[0]["counts"]["enrolled"] == 0
     result = enrol_patient(trial, "IMP-0001", override_reason="ECOG 3 due to fracture; board accepts")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
 from oncobasket.core.errors import ConflictError, InputError, NotFoundError
-from oncobasket.core.registry import NotTreatedReason
+from oncobasket.core.registry import NotTreatedReason, PatientForm
 from oncobasket.db import repository
 from oncobasket.db.session import SchemaError
 from oncobasket.services import (
@@ -34,8 +35,8 @@ def registry(database_url: str) -> Iterator[Registry]:  # noqa: F811 - the impor
     opened.close()
 
 
-def _form(study_id: str = "IMP-0001", **changes: object) -> object:
-    values: dict[str, object] = {
+def _form(study_id: str = "IMP-0001", **changes: Any) -> PatientForm:
+    values: dict[str, Any] = {
         "study_id": study_id,
         "site": "OUS",
         "sex": "f",
@@ -47,16 +48,17 @@ def _form(study_id: str = "IMP-0001", **changes: object) -> object:
         "prior_lines": 2,
     }
     values.update(changes)
-    return patient_form(**values)  # type: ignore[arg-type]
+    return patient_form(**values)
 
 
 def test_a_patient_is_registered_with_the_oncotree_version_and_audited(registry: Registry) -> None:
-    stored = add_patient(registry, _form())  # type: ignore[arg-type]
+    stored = add_patient(registry, _form())
     assert stored["study_id"] == "IMP-0001"
     assert stored["oncotree_code"] == "PAAD"
     assert stored["icd10"] == "C25.0"
     assert stored["oncotree_version"]
     assert stored["labs"] == {"anc": 1.8, "platelets": 210.0}
+    assert stored["prior_therapies"] is None
     (event,) = audit_trail(registry, "IMP-0001")
     assert event["actor"] == "coordinator-1"
     assert event["action"] == "patient.add"
@@ -65,10 +67,20 @@ def test_a_patient_is_registered_with_the_oncotree_version_and_audited(registry:
     assert event["at"] == NOW.isoformat()
 
 
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [(None, None), (["none"], []), (["Olaparib", " carboplatin ", "olaparib"], ["olaparib", "carboplatin"])],
+)
+def test_prior_therapies_are_unknown_none_or_named(
+    registry: Registry, given: list[str] | None, stored: list[str] | None
+) -> None:
+    assert add_patient(registry, _form(prior_therapies=given))["prior_therapies"] == stored
+
+
 def test_a_duplicate_study_id_is_refused_and_nothing_is_written(registry: Registry) -> None:
-    add_patient(registry, _form())  # type: ignore[arg-type]
+    add_patient(registry, _form())
     with pytest.raises(ConflictError, match="study ID 'IMP-0001' is already registered"):
-        add_patient(registry, _form(site="HUS"))  # type: ignore[arg-type]
+        add_patient(registry, _form(site="HUS"))
     assert show_patient(registry, "IMP-0001")["site"] == "OUS"
     assert len(audit_trail(registry)) == 1
 
@@ -86,6 +98,7 @@ def test_a_duplicate_study_id_is_refused_and_nothing_is_written(registry: Regist
         ({"study_id": "Ola Nordmann"}, "'Ola Nordmann' is not a study ID"),
         ({"prior_lines": -1}, "prior lines is negative"),
         ({"birth_year": 1850}, "birth year 1850 is before 1900"),
+        ({"prior_therapies": ["none", "olaparib"]}, "'none' cannot be given with other prior therapies"),
     ],
 )
 def test_malformed_patient_forms_are_refused_with_the_field_and_the_fix(
@@ -97,12 +110,12 @@ def test_malformed_patient_forms_are_refused_with_the_field_and_the_fix(
 
 def test_a_birth_year_in_the_future_is_refused(registry: Registry) -> None:
     with pytest.raises(InputError, match="birth year 2030 is in the future"):
-        add_patient(registry, _form(birth_year=2030))  # type: ignore[arg-type]
+        add_patient(registry, _form(birth_year=2030))
     assert audit_trail(registry) == []
 
 
 def test_a_consent_correction_appends_and_keeps_the_first_record(registry: Registry) -> None:
-    add_patient(registry, _form())  # type: ignore[arg-type]
+    add_patient(registry, _form())
     record_consent(registry, "IMP-0001", date(2024, 4, 1))
     record_consent(registry, "IMP-0001", date(2024, 4, 3))
     assert show_patient(registry, "IMP-0001")["consent_date"] == "2024-04-03"
@@ -117,14 +130,14 @@ def test_a_consent_correction_appends_and_keeps_the_first_record(registry: Regis
 def test_consent_for_an_unknown_patient_or_in_the_future_is_refused(registry: Registry) -> None:
     with pytest.raises(NotFoundError, match="no patient with study ID 'IMP-0404'"):
         record_consent(registry, "IMP-0404", date(2024, 4, 1))
-    add_patient(registry, _form())  # type: ignore[arg-type]
+    add_patient(registry, _form())
     with pytest.raises(InputError, match="consent date 2024-06-01 is in the future"):
         record_consent(registry, "IMP-0001", date(2024, 6, 1))
     assert show_patient(registry, "IMP-0001")["consent_date"] is None
 
 
 def test_reasons_for_not_treating(registry: Registry) -> None:
-    add_patient(registry, _form())  # type: ignore[arg-type]
+    add_patient(registry, _form())
     with pytest.raises(InputError, match="reason 'ineligible' needs the criterion"):
         record_not_treated(registry, "IMP-0001", NotTreatedReason.INELIGIBLE)
     with pytest.raises(InputError, match="--criterion is only for reason 'ineligible'"):
@@ -145,7 +158,7 @@ def test_services_refuse_a_database_that_was_never_initialised(database_url: str
     fresh = Registry.open(Settings(database_url=database_url, user="coordinator-1", clock=lambda: NOW))
     try:
         with pytest.raises(SchemaError, match="run `oncobasket trial init` first"):
-            add_patient(fresh, _form())  # type: ignore[arg-type]
+            add_patient(fresh, _form())
     finally:
         fresh.close()
 

@@ -110,7 +110,8 @@ def _print_profile(item: MolecularProfile) -> None:
             [
                 alteration.gene,
                 str(alteration.kind),
-                alteration.protein_change or ("/".join(alteration.genes) if len(alteration.genes) > 1 else ""),
+                alteration.protein_change
+                or ("-".join(alteration.genes) if len(alteration.genes) > 1 else alteration.coding_change or ""),
                 alteration.exon or "",
                 _number(alteration.vaf),
                 "" if alteration.depth is None else str(alteration.depth),
@@ -277,6 +278,10 @@ def patient_add(  # noqa: PLR0917 - Typer maps each parameter to an option
     ecog: Annotated[int | None, typer.Option("--ecog", help="ECOG performance status 0-5.")] = None,
     lab: Annotated[list[str] | None, typer.Option("--lab", help="Laboratory value name=value, repeatable.")] = None,
     prior_lines: Annotated[int | None, typer.Option("--prior-lines", help="Prior lines of treatment.")] = None,
+    prior_therapy: Annotated[
+        list[str] | None,
+        typer.Option("--prior-therapy", help="Prior drug (generic name), repeatable; 'none' for none."),
+    ] = None,
     database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
     user: UserOption = None,
     as_json: JsonOption = False,
@@ -294,6 +299,7 @@ def patient_add(  # noqa: PLR0917 - Typer maps each parameter to an option
         ecog=ecog,
         labs=lab or [],
         prior_lines=prior_lines,
+        prior_therapies=prior_therapy,
     )
     registry = _registry(database_url, user)
     try:
@@ -399,7 +405,8 @@ def _screen_patient(
         + f", protocol {result['protocol_version']}"
     ]
     lines += [
-        f"  {m['drug']}  {m['biomarker']}  {m['cohort']}  " + ("eligible" if m["eligible"] else "NOT eligible")
+        f"  {m['drug']}  {m['biomarker']}  {m['cohort'] or 'on-label'}  "
+        + str(m.get("eligibility", "eligible" if m["eligible"] else "not eligible")).replace("_", " ")
         for m in result["matches"]
     ] or ["  no matches"]
     _emit_registry(result, as_json, lines)
@@ -685,6 +692,11 @@ def cohort_expand(
     _cohort_step_command(lambda registry: expand_cohort(registry, cohort, places=places), database_url, user, as_json)
 
 
+def _clip(text: str, width: int = 100) -> str:
+    """Shorten a long value for the people's table (``--json`` prints it whole)."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _cohort_step_command(call: Any, database_url: str, user: str | None, as_json: bool) -> None:
     registry = _registry(database_url, user)
     try:
@@ -717,7 +729,13 @@ def audit(
     emit_table(
         ["at", "actor", "action", "study_id", "after"],
         [
-            [e["at"][:19], e["actor"], e["action"], e["study_id"] or "", json.dumps(e["after"], ensure_ascii=False)]
+            [
+                e["at"][:19],
+                e["actor"],
+                e["action"],
+                e["study_id"] or "",
+                _clip(json.dumps(e["after"], ensure_ascii=False)),
+            ]
             for e in result
         ],
     )
@@ -811,6 +829,10 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     ] = None,
     oncotree: OncotreeOption = None,
     as_json: JsonOption = False,
+    ctml: Annotated[
+        Path | None,
+        typer.Option("--ctml", help="Match against this MatchMiner CTML trial (YAML/JSON) instead of the protocol."),
+    ] = None,
 ) -> None:
     """Match each sample's profile to the protocol's drugs and cohorts, with the reasons."""
     from oncobasket.core.matching import PatientFacts, compile_protocol, evaluate_profile
@@ -832,6 +854,11 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
         prior_therapies=prior,
     )
     settings = ProfileSettings(build=build, tumour_purity_percent=purity, sample_id=sample)
+    if ctml is not None:
+        _match_ctml(
+            files, ctml, patient, settings, tumour_types, with_protocol=protocol_file is not None, as_json=as_json
+        )
+        return
     results = [evaluate_profile(item, patient, compiled, tumour_types) for item in read_profiles(files, settings)]
     if as_json:
         emit_json([result.as_dict() for result in results])
@@ -940,6 +967,57 @@ def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSet
         f"{summary['protocol']}: {summary['matches']} matches in {summary['samples_with_matches']} samples, "
         f"{summary['seconds']:.2f} s -> {options.out}"
     )
+
+
+def _match_ctml(
+    files: list[Path],
+    ctml: Path,
+    patient: Any,
+    settings: ProfileSettings,
+    tumour_types: Any,
+    *,
+    with_protocol: bool,
+    as_json: bool,
+) -> None:
+    """``match --ctml``: the CTML trial's arms replace the protocol (docs/ctml.md); unsupported CTML keys
+    are printed as warnings on stderr and listed under ``unsupported`` in the JSON."""
+    from oncobasket.core.errors import InputError
+    from oncobasket.io.ctml import load_ctml, match_ctml
+    from oncobasket.io.readers import read_profiles
+
+    if with_protocol:
+        raise InputError(
+            "--ctml matches against the CTML trial instead of the protocol",
+            field="--protocol",
+            fix="give either --ctml or --protocol",
+        )
+    trial = load_ctml(ctml, tumour_types)
+    for item in trial.unsupported:
+        sys.stderr.write(f"warning: {item}\n")
+    results = [match_ctml(item, patient, trial, tumour_types) for item in read_profiles(files, settings)]
+    if as_json:
+        emit_json([result.as_dict() for result in results])
+        return
+    for result in results:
+        title = f" ({trial.title})" if trial.title else ""
+        typer.echo(f"Sample {result.sample_id}: {result.tumour_type} against CTML trial {trial.trial_id}{title}")
+        if result.matches:
+            emit_table(
+                ["drug", "arm", "biomarker", "eligibility"],
+                [
+                    [found.match.drug, found.arm.label, found.match.biomarker, str(found.match.eligibility)]
+                    for found in result.matches
+                ],
+            )
+            for found in result.matches:
+                typer.echo(f"  {found.match.drug} / {found.arm.label}:")
+                for reason in found.match.reasons:
+                    typer.echo(f"    - {reason}")
+        else:
+            typer.echo("  no matching arm")
+        for note in result.notes:
+            typer.echo(f"  note: {note}")
+        typer.echo("")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from shlex import quote
 from types import MappingProxyType
 from typing import Any
 
@@ -69,6 +70,10 @@ def _parsed_protocol(text: str, version: str) -> Protocol:
     return parse_protocol(text, source=f"stored protocol {version}", tumour_types=_tumour_types())
 
 
+# The audit trail's actor column holds 128 characters.
+_MAX_USER_LENGTH = 128
+
+
 def utc_now() -> datetime:
     """The wall clock in UTC: the clock entry points pass in (tests pass a fixed one)."""
     return datetime.now(UTC)
@@ -95,8 +100,12 @@ class Registry:
     @classmethod
     def open(cls, settings: Settings) -> Registry:
         """Connect to the settings' database (nothing is created or migrated here)."""
-        if not settings.user.strip():
-            raise InputError("the acting user is empty", field="--user", fix="give your user name with --user")
+        if not settings.user.strip() or len(settings.user) > _MAX_USER_LENGTH:
+            raise InputError(
+                f"the acting user must be 1-{_MAX_USER_LENGTH} characters",
+                field="--user",
+                fix="give your user name with --user or ONCOBASKET_USER",
+            )
         return cls(database=Database(settings.database_url), actor=settings.user, clock=settings.clock)
 
     def close(self) -> None:
@@ -179,6 +188,7 @@ def patient_view(row: Patient) -> dict[str, Any]:
         "ecog": row.ecog,
         "labs": dict(row.labs),
         "prior_lines": row.prior_lines,
+        "prior_therapies": row.prior_therapies,
         "registered_at": row.registered_at.isoformat(),
     }
 
@@ -231,6 +241,7 @@ def patient_form(
     ecog: int | None = None,
     labs: Sequence[str] = (),
     prior_lines: int | None = None,
+    prior_therapies: Sequence[str] | None = None,
 ) -> PatientForm:
     """Check a patient form as typed (``--lab name=value``, sex letters, an OncoTree code).
 
@@ -268,7 +279,24 @@ def patient_form(
         ecog=ecog,
         labs=MappingProxyType(parsed),
         prior_lines=prior_lines,
+        prior_therapies=_prior_therapies(prior_therapies),
     )
+
+
+def _prior_therapies(names: Sequence[str] | None) -> tuple[str, ...] | None:
+    """``None``: unknown; ``["none"]``: none; else the lower-case names (as ``oncobasket match`` takes them)."""
+    if names is None or not names:
+        return None
+    cleaned = tuple(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
+    if "none" in cleaned:
+        if len(cleaned) > 1:
+            raise InputError(
+                "'none' cannot be given with other prior therapies",
+                field="--prior-therapy",
+                fix="give --prior-therapy none alone, or list the drugs",
+            )
+        return ()
+    return cleaned
 
 
 def add_patient(registry: Registry, form: PatientForm) -> dict[str, Any]:
@@ -567,8 +595,8 @@ def patient_facts(row: Patient, *, on: date) -> PatientFacts:
     """What the matcher may know about a registered patient on a given day.
 
     Only the birth year is stored (privacy), so the age is the least the patient can be on that day
-    (year difference minus one): an age criterion is never passed on a guess. Prior therapies are not
-    registered by drug (only the number of lines), so they stay unknown ("to be confirmed").
+    (year difference minus one): an age criterion is never passed on a guess. Prior therapies not
+    registered stay unknown ("to be confirmed").
     """
     return PatientFacts(
         tumour_type=row.oncotree_code,
@@ -576,21 +604,20 @@ def patient_facts(row: Patient, *, on: date) -> PatientFacts:
         age=float(max(0, on.year - row.birth_year - 1)),
         ecog=row.ecog,
         labs=MappingProxyType(dict(row.labs)),
-        prior_therapies=None,
+        prior_therapies=tuple(row.prior_therapies) if row.prior_therapies is not None else None,
         sex=row.sex,
     )
 
 
 def _source_checksums(paths: Sequence[Path], profile: MolecularProfile) -> list[dict[str, Any]]:
-    """SHA-256 of every file the profile was read from (folders: every file in them, sorted)."""
-    candidates = [Path(source) for source in profile.sources] or list(paths)
-    files: list[Path] = []
-    for path in candidates:
-        if path.is_dir():
-            files.extend(sorted(item for item in path.rglob("*") if item.is_file()))
-        elif path.is_file():
-            files.append(path)
-    return [{"file": str(path), "sha256": sha256_of(path)} for path in dict.fromkeys(files)]
+    """SHA-256 of every file the profile was read from.
+
+    Readers list the files they read in ``profile.sources`` (for a TSO500 folder: the sample's outputs
+    and the run's MetricsOutput.tsv, never the large BAM files beside them); given files are added.
+    """
+    candidates = [Path(source) for source in profile.sources] + list(paths)
+    files = [path for path in dict.fromkeys(candidates) if path.is_file()]
+    return [{"file": str(path), "sha256": sha256_of(path)} for path in files]
 
 
 def screen_patient(
@@ -700,7 +727,7 @@ def _confirmed_match(session: Session, form: DecisionForm, screening: Screening 
         for row in trial
         if (form.drug is None or row.drug == form.drug) and (form.biomarker is None or row.biomarker == form.biomarker)
     ]
-    offered = "; ".join(f"--drug {row.drug} --biomarker '{row.biomarker}'" for row in trial) or "none"
+    offered = "; ".join(f"--drug {quote(row.drug)} --biomarker {quote(row.biomarker)}" for row in trial) or "none"
     if not chosen:
         raise ConflictError(
             f"the latest screening of '{form.study_id}' has no trial match"
@@ -930,7 +957,7 @@ def _apply(
 ) -> None:
     """Store the state machine's new state on the cohort row and record each transition."""
     before = {"status": cohort.status, "stage": cohort.stage}
-    repository.store_cohort_status(cohort, state)
+    repository.store_cohort_status(cohort, state=state)
     for transition in transitions:
         repository.add_cohort_transition(
             session,
@@ -994,8 +1021,8 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
         if not decision.eligible and override_reason is None:
             failed = "; ".join(decision.failed_criteria) or "eligibility not confirmed by the matcher"
             raise ConflictError(
-                f"patient '{study_id}' is not eligible ({failed}); enrol only with a recorded "
-                "--override-reason naming why the tumour board accepts it"
+                f"patient '{study_id}' is not confirmed eligible for {decision.drug} ({failed}); enrol only "
+                "with a recorded --override-reason naming why the tumour board accepts it"
             )
         cohort = repository.get_cohort_or_raise(session, name_or_id=decision.cohort_id, lock=True)
         state = repository.cohort_state(session, cohort=cohort)
@@ -1216,16 +1243,15 @@ def show_cohort(registry: Registry, cohort_ref: str) -> dict[str, Any]:
     with registry.database.transaction(write=False) as session:
         cohort = repository.get_cohort_or_raise(session, name_or_id=cohort_ref)
         view = _cohort_summary(session, cohort)
-        patients = {row.id: row.study_id for row in repository.list_patients(session)}
         view["patients"] = [
             {
                 "place": row.position + 1,
-                "study_id": patients[row.patient_id],
+                "study_id": study_id,
                 "stage": row.stage,
                 "outcome": row.outcome,
                 "override_reason": row.override_reason,
             }
-            for row in repository.cohort_enrolments(session, cohort_id=cohort.id)
+            for row, study_id in repository.cohort_patients(session, cohort_id=cohort.id)
         ]
         view["pooled"] = [
             {"source": row.source, "stage": row.stage, "evaluable": row.evaluable, "benefit": row.benefit}

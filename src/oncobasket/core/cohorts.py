@@ -517,7 +517,7 @@ def enrol(state: CohortState) -> tuple[CohortState, tuple[Transition, ...]]:
     patient = EnrolledPatient(stage=state.stage, outcome=Outcome.PENDING)
     state = replace(state, outcomes=(*state.outcomes, patient))
     stage_name = "the expansion cohort" if state.stage == EXPANSION_STAGE else f"stage {state.stage}"
-    return _settle(state, f"patient {index} enrolled in {stage_name}")
+    return _settle(state, f"the patient at place {index + 1} enrolled in {stage_name}")
 
 
 def record_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[CohortState, tuple[Transition, ...]]:
@@ -544,13 +544,14 @@ def record_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[Co
         return state, ()
     if patient.outcome is not Outcome.PENDING:
         raise ConflictError(
-            f"patient {index} already has outcome {patient.outcome.value}; a recorded outcome is not replaced "
+            f"the patient at place {index + 1} already has outcome {patient.outcome.value}; a recorded outcome is not "
+            "replaced "
             "because cohort decisions may rest on it"
         )
     outcomes = list(state.outcomes)
     outcomes[index] = patient._replace(outcome=outcome)
     state = replace(state, outcomes=tuple(outcomes))
-    cause = f"patient {index} (stage {patient.stage}) {outcome.value.replace('_', ' ')}"
+    cause = f"the patient at place {index + 1} (stage {patient.stage}): {outcome.value.replace('_', ' ')}"
     if outcome is Outcome.NOT_EVALUABLE:
         cause += ", so the place is freed for a replacement"
     return _settle(state, cause)

@@ -276,6 +276,11 @@ class QcResult:
     metrics: tuple[QcMetric, ...] = ()
     unusable_areas: tuple[ResultArea, ...] = ()
 
+    def reason_for(self, area: ResultArea) -> str:
+        """Why ``area`` is not usable: the failed metrics that affect it, else every failure."""
+        own = [metric.describe_failure() for metric in self.metrics if not metric.passed and area in metric.affects]
+        return "; ".join(own or self.failures)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
@@ -322,14 +327,13 @@ class MolecularProfile:
     def with_qc(self, qc: QcResult) -> MolecularProfile:
         """Apply a QC judgement: results in the failed areas are marked not usable, with the reason."""
         areas = set(qc.unusable_areas)
-        reason = "; ".join(qc.failures) if qc.failures else None
         tmb = self.tmb
         if tmb is not None and ResultArea.TMB in areas:
-            tmb = replace(tmb, usable=False, unusable_reason=f"TMB QC failed: {reason}")
+            tmb = replace(tmb, usable=False, unusable_reason=f"TMB QC failed: {qc.reason_for(ResultArea.TMB)}")
         msi = self.msi
         if msi is not None and ResultArea.MSI in areas:
-            msi = replace(msi, usable=False, unusable_reason=f"MSI QC failed: {reason}")
-        alterations = tuple(_apply_area_qc(alteration, areas, reason) for alteration in self.alterations)
+            msi = replace(msi, usable=False, unusable_reason=f"MSI QC failed: {qc.reason_for(ResultArea.MSI)}")
+        alterations = tuple(_apply_area_qc(alteration, areas, qc) for alteration in self.alterations)
         return replace(self, qc=qc, tmb=tmb, msi=msi, alterations=alterations)
 
     def as_dict(self) -> dict[str, Any]:
@@ -359,10 +363,10 @@ _AREA_OF_KIND = {
 }
 
 
-def _apply_area_qc(alteration: Alteration, areas: set[ResultArea], reason: str | None) -> Alteration:
+def _apply_area_qc(alteration: Alteration, areas: set[ResultArea], qc: QcResult) -> Alteration:
     area = _AREA_OF_KIND[alteration.kind]
     if area in areas:
-        return replace(alteration, usable=False, unusable_reason=f"{area} QC failed: {reason}")
+        return replace(alteration, usable=False, unusable_reason=f"{area} QC failed: {qc.reason_for(area)}")
     return alteration
 
 

@@ -165,7 +165,8 @@ class PatientForm:
 
     ``oncotree_code`` is the tumour type in OncoTree (with ``oncotree_version``), ``icd10`` its ICD-10
     code as used in Nordic registries (FORMATS.md, tumour types). ``labs`` are named values such as
-    ``anc`` (10^9/L), checked against drug appendices by the matcher.
+    ``anc`` (10^9/L), checked against drug appendices by the matcher. ``prior_therapies`` are lower-case
+    generic drug names (or the class names the protocol uses); None means unknown, () none.
     """
 
     study_id: str
@@ -178,6 +179,7 @@ class PatientForm:
     ecog: int | None = None
     labs: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
     prior_lines: int | None = None
+    prior_therapies: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         check_study_id(self.study_id)
@@ -219,6 +221,7 @@ class PatientForm:
             "ecog": self.ecog,
             "labs": dict(self.labs),
             "prior_lines": self.prior_lines,
+            "prior_therapies": list(self.prior_therapies) if self.prior_therapies is not None else None,
         }
 
 

@@ -605,7 +605,8 @@ _CRITERION_LABELS = {
 
 
 def _number_text(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.Float64).round(2).cast(pl.String).str.replace(r"\.0$", "")
+    # Python's ``:g`` (six significant digits, no trailing ".0"), as the per-profile engine prints numbers.
+    return expr.cast(pl.Float64).round_sig_figs(6).cast(pl.String).str.replace(r"\.0$", "")
 
 
 def _criterion_columns(criterion: Criterion, *, own: bool) -> tuple[pl.Expr, pl.Expr]:
@@ -624,7 +625,7 @@ def _criterion_columns(criterion: Criterion, *, own: bool) -> tuple[pl.Expr, pl.
         .when(~accepts)
         .then(
             pl.concat_str(
-                [pl.lit(f"{label} "), _number_text(value), pl.lit(f" fails {criterion.describe()} ({whose}{source})")]
+                [pl.lit(f"{label} "), _number_text(value), pl.lit(f": fails {criterion.describe()} ({whose}{source})")]
             )
         )
         .otherwise(pl.lit(None, dtype=pl.String))
@@ -645,7 +646,14 @@ def _tumour_columns(
 
 
 def check_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> None:
-    """Every sample needs a known OncoTree code; raise one error listing the samples that lack one."""
+    """Every sample needs one row and a known OncoTree code; raise one error listing the samples that do not."""
+    repeated = samples.filter(pl.col("sample_id").is_duplicated()).get_column("sample_id").unique(maintain_order=True)
+    if repeated.len():
+        raise InputError(
+            f"sample ID(s) given more than once: {', '.join(repeated.head(10).to_list())}",
+            field="sample_id",
+            fix="screen each sample once (two files of one sample would merge their alterations)",
+        )
     missing = samples.filter(pl.col("tumour_type").is_null()).get_column("sample_id").to_list()
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")

@@ -96,6 +96,7 @@ class Patient(Base):
     ecog: Mapped[int | None] = mapped_column(Integer)
     labs: Mapped[dict[str, Any]] = mapped_column(Json)
     prior_lines: Mapped[int | None] = mapped_column(Integer)
+    prior_therapies: Mapped[list[str] | None] = mapped_column(Json)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

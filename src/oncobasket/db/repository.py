@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -261,13 +261,13 @@ def add_cohort(
         slot_budget_id=slot_budget_id,
         opened_at=opened_at,
     )
-    store_cohort_status(row, state)
+    store_cohort_status(row, state=state)
     session.add(row)
     session.flush()
     return row
 
 
-def store_cohort_status(row: Cohort, state: CohortState) -> None:
+def store_cohort_status(row: Cohort, *, state: CohortState) -> None:
     """Copy the state machine's status fields onto the cohort row.
 
     The row is marked changed even when the status stays, so its version counter moves on every event
@@ -318,6 +318,17 @@ def cohort_statuses(session: Session) -> dict[str, str]:
 def cohort_enrolments(session: Session, *, cohort_id: int) -> Sequence[Enrolment]:
     """The cohort's enrolments in order of enrolment."""
     return session.scalars(select(Enrolment).where(Enrolment.cohort_id == cohort_id).order_by(Enrolment.position)).all()
+
+
+def cohort_patients(session: Session, *, cohort_id: int) -> list[tuple[Enrolment, str]]:
+    """The cohort's enrolments in order of enrolment, each with the patient's study ID."""
+    rows = session.execute(
+        select(Enrolment, Patient.study_id)
+        .join(Patient, Patient.id == Enrolment.patient_id)
+        .where(Enrolment.cohort_id == cohort_id)
+        .order_by(Enrolment.position)
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 def add_enrolment(
@@ -406,11 +417,6 @@ def cohort_transitions(session: Session, *, cohort_id: int) -> Sequence[CohortTr
     return session.scalars(
         select(CohortTransition).where(CohortTransition.cohort_id == cohort_id).order_by(CohortTransition.id)
     ).all()
-
-
-def count_cohort_rows(session: Session) -> int:
-    """How many cohorts exist (for summaries)."""
-    return session.scalar(select(func.count()).select_from(Cohort)) or 0
 
 
 # ---------------------------------------------------------------------------------------------

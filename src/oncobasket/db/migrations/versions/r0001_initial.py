@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("ecog", sa.Integer(), nullable=True),
         sa.Column("labs", _json(), nullable=False),
         sa.Column("prior_lines", sa.Integer(), nullable=True),
+        sa.Column("prior_therapies", _json(), nullable=True),
         sa.Column("registered_at", _timestamp(), nullable=False),
         sa.UniqueConstraint("study_id", name="uq_patients_study_id"),
     )
