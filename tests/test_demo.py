@@ -1,0 +1,39 @@
+"""`make demo` runs the whole flow on the bundled examples; it must keep working end to end."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_runs_the_trial_flow_on_the_bundled_examples(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "oncobasket.cli", "demo", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout
+    # The failed-QC sample's MSI is reported as not usable, with the metric that failed.
+    assert "MSI QC failed: USABLE_MSI_SITES = 22 (guideline >= 40)" in output
+    # The cholangiocarcinoma with BRAF V600E is offered the BRAF V600 cohort, then enrolled.
+    assert "enrolled OB-0001 in BRAF V600 mutation / Cholangiocarcinoma / Dabrafenib+Trametinib" in output
+    # One benefit among the first eight opens stage 2 at once (DRUP rule 0/8, 4/24).
+    assert "cohort stage1_open -> stage2_open" in output
+    assert "slots: 99 of 100 left in budget dabrafenib+trametinib" in output
+
+    with (workdir / "matches.tsv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert {"OB-0001", "OB-0003", "OB-0006"} <= {row["sample_id"] for row in rows}
+
+    with sqlite3.connect(workdir / "trial.db") as connection:
+        (enrolled,) = connection.execute("SELECT count(*) FROM enrolments").fetchone()
+        (events,) = connection.execute("SELECT count(*) FROM audit_events").fetchone()
+    assert enrolled == 2
+    assert events > 20
