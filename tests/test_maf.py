@@ -278,6 +278,25 @@ def test_truncated_gzip(examples: Path, tmp_path: Path) -> None:
         read_maf(packed)
 
 
+def test_plain_maf_cut_inside_its_last_row(examples: Path, tmp_path: Path) -> None:
+    text = (examples / "maf" / "OB-study.maf").read_text().rstrip("\n")
+    path = tmp_path / "cut.maf"
+    path.write_text(text[: text.rindex("\tOB-0503\t") + len("\tOB-0503\t")])
+    lines = len(path.read_text().splitlines())
+    with pytest.raises(
+        FormatError, match=rf"cut\.maf:{lines}: the last row has 13 of the header's 21 columns"
+    ) as error:
+        read_maf(path)
+    assert "\n" not in str(error.value)
+
+
+def test_a_complete_last_row_without_a_line_end_is_read(examples: Path, tmp_path: Path) -> None:
+    path = tmp_path / "no_newline.maf"
+    path.write_text((examples / "maf" / "OB-study.maf").read_text().rstrip("\n"))
+    whole = read_maf(examples / "maf" / "OB-study.maf")
+    assert [p.alterations for p in read_maf(path)] == [p.alterations for p in whole]
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="no such file"):
         read_maf(tmp_path / "absent.maf")

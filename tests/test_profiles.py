@@ -14,6 +14,7 @@ from oncobasket.core.profiles import (
     MsiStatus,
     MsiThresholds,
     QcMetric,
+    QcResult,
     ResultArea,
     Tmb,
     TmbClass,
@@ -123,7 +124,15 @@ def test_failed_qc_marks_only_the_results_that_depend_on_it_with_their_own_reaso
         "passed": False,
         "failures": ["USABLE_MSI_SITES = 22 (guideline >= 40)"],
         "unusable": ["msi"],
+        "judged": True,
     }
+
+
+def test_qc_without_metrics_is_not_judged() -> None:
+    # A lone file carries no QC: "passed" must not be read as "checked and passed".
+    assert not QcResult().judged
+    assert QcResult().as_dict() == {"passed": True, "failures": [], "unusable": [], "judged": False}
+    assert judge_qc((), ("COMPLETED_ALL_STEPS = FALSE",)).judged
 
 
 def test_contract_keys_of_an_alteration_come_first() -> None:

@@ -466,6 +466,29 @@ def test_truncated_after_a_table_header(examples: Path, tmp_path: Path) -> None:
     assert "has a header but no rows, not even NA; the file looks truncated" in _error(path)
 
 
+@pytest.mark.parametrize("before", ["[Gene Amplifications]", "[Fusions]", "[Small Variants]", "Percent Unstable MSI"])
+def test_truncated_at_a_line_end_before_small_variants(examples: Path, tmp_path: Path, before: str) -> None:
+    # A copy cut at a line end leaves no half row to notice; the missing closing section still shows it.
+    text = _example_text(examples)
+    kept = text[: text.index(before)]
+    path = _write(tmp_path, kept)
+    message = _error(path)
+    assert f":{len(kept.splitlines())}: field '[Small Variants]': the file ends here without" in message
+    assert "it looks truncated" in message
+
+
+def test_a_folder_of_run_folders_applies_each_runs_metrics(examples: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(_run(examples), archive / "run_2026-01")
+    shutil.copytree(examples / "tso500" / "dragen", archive / "dragen")
+    profiles = {p.sample_id: p for p in read_tso500(archive, ProfileSettings())}
+    assert sorted(profiles) == ["NTC-2601", "OB-0001", "OB-0002", "OB-0003", "OB-0004", "OB-0005", "OB-0006"]
+    assert [name for name, p in profiles.items() if name.startswith("OB-") and not p.qc.passed] == ["OB-0004"]
+    metrics = str(archive / "run_2026-01" / "Results" / "MetricsOutput.tsv")
+    assert all(metrics in p.sources for name, p in profiles.items() if name != "OB-0006")
+    assert any("QC not judged" in warning for warning in profiles["OB-0006"].warnings)
+
+
 def test_not_a_tso500_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "Gene\tFold Change\nERBB2\t4.2\n")
     assert ":1: field 'banner': not a TSO500 CombinedVariantOutput" in _error(path)

@@ -429,6 +429,31 @@ def test_truncated_compressed_file(tmp_path: Path, compress: str) -> None:
     assert_one_line(error, packed)
 
 
+@pytest.mark.parametrize("keep", ["CSQ=", "\tPASS\t", "\tGT:AD:AF:DP"])
+def test_plain_vcf_cut_inside_its_last_record(examples: Path, tmp_path: Path, keep: str) -> None:
+    # htslib reads a short last record silently; the reader must say the file is cut.
+    text = (examples / "vcf" / "OB-0101.vcf").read_text()
+    last = text.rstrip("\n").rsplit("\n", 1)[0] + "\n"  # drop the ERBB2 record, end on the TP53 one
+    cut = last.rstrip("\n")
+    cut = cut[: cut.rindex(keep)]
+    path = tmp_path / "cut.vcf"
+    path.write_text(cut)
+    with pytest.raises(
+        FormatError, match=r"cut\.vcf:\d+: the last record has [0-9] of 10 columns and no line end"
+    ) as error:
+        read_vcf(path)
+    assert_one_line(error, path)
+    assert f":{cut.count(chr(10)) + 1}:" in str(error.value)
+
+
+def test_plain_vcf_without_a_final_line_end_is_still_read(examples: Path, tmp_path: Path) -> None:
+    path = tmp_path / "no_newline.vcf"
+    path.write_text((examples / "vcf" / "OB-0101.vcf").read_text().rstrip("\n"))
+    whole = read_vcf(examples / "vcf" / "OB-0101.vcf")
+    assert read_vcf(path).alterations == whole.alterations
+    assert len(whole.alterations) == 6
+
+
 def test_bgzip_cut_at_a_block_boundary(examples: Path, tmp_path: Path) -> None:
     """htslib reads the whole blocks of a bgzip file that lost its end and only warns; we refuse it."""
     packed = tmp_path / "OB-0101.vcf.gz"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -220,6 +221,23 @@ def _registry(database_url: str, user: str | None) -> Any:
     return Registry.open(Settings(database_url=database_url, user=acting, clock=utc_now))
 
 
+_R = TypeVar("_R")
+
+
+def _on_registry(database_url: str, user: str | None, service: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+    """Run one service on the registry and close it, also when the service fails (services own the transaction)."""
+    registry = _registry(database_url, user)
+    try:
+        return service(registry, *args, **kwargs)
+    finally:
+        registry.close()
+
+
+def _transition_lines(result: dict[str, Any]) -> list[str]:
+    """One line per cohort status change a command caused (its ``transitions``)."""
+    return [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+
+
 def _emit_registry(value: Any, as_json: bool, lines: list[str]) -> None:
     if as_json:
         emit_json(value)
@@ -252,11 +270,7 @@ def trial_init(
     """Create or migrate the trial database and load the protocol (its version and checksum are stored)."""
     from oncobasket.services import init_trial
 
-    registry = _registry(database_url, user)
-    try:
-        result = init_trial(registry, protocol_file)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, init_trial, protocol_file)
     protocol_info = result["protocol"]
     lines = [
         f"database {result['database']} at schema revision {result['schema_revision']}",
@@ -301,11 +315,7 @@ def patient_add(  # noqa: PLR0917 - Typer maps each parameter to an option
         prior_lines=prior_lines,
         prior_therapies=prior_therapy,
     )
-    registry = _registry(database_url, user)
-    try:
-        result = add_patient(registry, form)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, add_patient, form)
     _emit_registry(
         result,
         as_json,
@@ -323,11 +333,7 @@ def patient_show(
     """Show a patient with the decision in force, consent, enrolments and reasons for not treating."""
     from oncobasket.services import show_patient
 
-    registry = _registry(database_url, user)
-    try:
-        result = show_patient(registry, study_id)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, show_patient, study_id)
     decision = result["decision"]
     lines = [
         f"{result['study_id']}: {result['site']}, {result['sex']}, born {result['birth_year']}, "
@@ -394,11 +400,7 @@ def _screen_patient(
 ) -> None:
     from oncobasket.services import screen_patient
 
-    registry = _registry(database_url, user)
-    try:
-        result = screen_patient(registry, study_id, files, settings)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, screen_patient, study_id, files, settings)
     lines = [
         f"screened {result['study_id']}: sample {result['sample_id']}, QC "
         + ("passed" if result["qc"]["passed"] else "FAILED")
@@ -439,11 +441,7 @@ def mtb_decide(  # noqa: PLR0917 - Typer maps each parameter to an option
         drug=drug,
         biomarker=biomarker,
     )
-    registry = _registry(database_url, user)
-    try:
-        result = record_decision(registry, form)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, record_decision, form)
     line = f"decision {result['decision']} for {result['study_id']} ({result['meeting_date']})"
     if result["cohort"]:
         line += f": cohort {result['cohort']}" + (" (opened now)" if result["cohort_opened"] else "")
@@ -463,11 +461,7 @@ def consent(
     from oncobasket.services import record_consent
 
     signed = parse_date(consent_date, field_name="--date")
-    registry = _registry(database_url, user)
-    try:
-        result = record_consent(registry, study_id, signed)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, record_consent, study_id, signed)
     _emit_registry(result, as_json, [f"consent of {result['study_id']} on {result['consent_date']}"])
 
 
@@ -484,15 +478,11 @@ def enrol(
     """Enrol a patient into the cohort of the tumour board's decision."""
     from oncobasket.services import enrol_patient
 
-    registry = _registry(database_url, user)
-    try:
-        result = enrol_patient(registry, study_id, override_reason=override_reason)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, enrol_patient, study_id, override_reason=override_reason)
     lines = [f"enrolled {result['study_id']} in {result['cohort']}: place {result['place']}, stage {result['stage']}"]
     if result["slot_budget"] is not None:
         lines.append(f"slot budget {result['slot_budget']}: {result['slots_left']} left")
-    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    lines += _transition_lines(result)
     _emit_registry(result, as_json, lines)
 
 
@@ -519,11 +509,7 @@ def not_treated(  # noqa: PLR0917 - Typer maps each parameter to an option
     from oncobasket.services import record_not_treated
 
     why = parse_not_treated_reason(reason)
-    registry = _registry(database_url, user)
-    try:
-        result = record_not_treated(registry, study_id, why, criterion=criterion, note=note)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, record_not_treated, study_id, why, criterion=criterion, note=note)
     _emit_registry(result, as_json, [f"{result['study_id']} not treated: {result['reason']}"])
 
 
@@ -540,13 +526,9 @@ def outcome_record(
     from oncobasket.services import record_outcome
 
     result_of_w16 = parse_outcome(outcome)
-    registry = _registry(database_url, user)
-    try:
-        result = record_outcome(registry, study_id, result_of_w16)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, record_outcome, study_id, result_of_w16)
     lines = [f"{result['study_id']}: {result['outcome']} in {result['cohort']} (cohort {result['cohort_status']})"]
-    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    lines += _transition_lines(result)
     _emit_registry(result, as_json, lines)
 
 
@@ -559,11 +541,7 @@ def cohort_list(
     """List the cohorts with status, counts and slots."""
     from oncobasket.services import list_cohorts
 
-    registry = _registry(database_url, user)
-    try:
-        result = list_cohorts(registry)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, list_cohorts)
     if as_json:
         emit_json(result)
         return
@@ -597,11 +575,7 @@ def cohort_show(
     """Show a cohort: stage, counts (own and pooled), slots, next decision and what it waits for."""
     from oncobasket.services import show_cohort
 
-    registry = _registry(database_url, user)
-    try:
-        result = show_cohort(registry, cohort)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, show_cohort, cohort)
     counts = result["counts"]
     rule = result["rule"]
     lines = [
@@ -639,13 +613,9 @@ def cohort_pool(  # noqa: PLR0917 - Typer maps each parameter to an option
     """Add a sister trial's evaluable patients and benefits to a cohort (shown separately)."""
     from oncobasket.services import pool_counts
 
-    registry = _registry(database_url, user)
-    try:
-        result = pool_counts(registry, cohort, source=source, evaluable=evaluable, benefit=benefit)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, pool_counts, cohort, source=source, evaluable=evaluable, benefit=benefit)
     lines = [f"pooled {result['benefit']}/{result['evaluable']} from {result['source']} into {result['cohort']}"]
-    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    lines += _transition_lines(result)
     _emit_registry(result, as_json, lines)
 
 
@@ -660,7 +630,7 @@ def cohort_suspend(
     """Hold enrolment in a cohort until it is resumed."""
     from oncobasket.services import suspend_cohort
 
-    _cohort_step_command(lambda registry: suspend_cohort(registry, cohort, reason=reason), database_url, user, as_json)
+    _emit_cohort_step(_on_registry(database_url, user, suspend_cohort, cohort, reason=reason), as_json)
 
 
 @cohort_app.command("resume")
@@ -673,7 +643,7 @@ def cohort_resume(
     """End a cohort's suspension."""
     from oncobasket.services import resume_cohort
 
-    _cohort_step_command(lambda registry: resume_cohort(registry, cohort), database_url, user, as_json)
+    _emit_cohort_step(_on_registry(database_url, user, resume_cohort, cohort), as_json)
 
 
 @cohort_app.command("expand")
@@ -689,7 +659,7 @@ def cohort_expand(
     """Open an expansion cohort for a promising cohort."""
     from oncobasket.services import expand_cohort
 
-    _cohort_step_command(lambda registry: expand_cohort(registry, cohort, places=places), database_url, user, as_json)
+    _emit_cohort_step(_on_registry(database_url, user, expand_cohort, cohort, places=places), as_json)
 
 
 def _clip(text: str, width: int = 100) -> str:
@@ -697,14 +667,9 @@ def _clip(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _cohort_step_command(call: Any, database_url: str, user: str | None, as_json: bool) -> None:
-    registry = _registry(database_url, user)
-    try:
-        result = call(registry)
-    finally:
-        registry.close()
+def _emit_cohort_step(result: dict[str, Any], as_json: bool) -> None:
     lines = [f"cohort {result['cohort']}: {result['cohort_status']}"]
-    lines += [f"cohort {t['from']} -> {t['to']}: {t['reason']}" for t in result["transitions"]]
+    lines += _transition_lines(result)
     _emit_registry(result, as_json, lines)
 
 
@@ -718,11 +683,7 @@ def audit(
     """Print the append-only audit trail: who did what, when, before and after."""
     from oncobasket.services import audit_trail
 
-    registry = _registry(database_url, user)
-    try:
-        result = audit_trail(registry, patient)
-    finally:
-        registry.close()
+    result = _on_registry(database_url, user, audit_trail, patient)
     if as_json:
         emit_json(result)
         return

@@ -20,7 +20,6 @@ evaluated against the index. Semantics are documented in docs/matching.md; in sh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -29,7 +28,7 @@ from typing import Any
 
 from oncobasket.core.errors import InputError
 from oncobasket.core.profiles import Alteration, AlterationKind, MolecularProfile, MsiStatus, ResultArea
-from oncobasket.core.protein import ProteinChange, ProteinEdit, parse_protein_change
+from oncobasket.core.protein import ProteinChange, ProteinEdit
 from oncobasket.core.protocol import (
     CRITERION_LABELS,
     AllOf,
@@ -63,6 +62,17 @@ from oncobasket.core.protocol import (
     rule_genes,
 )
 from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.core.variant_effects import (
+    CODON_EDITS,
+    EXON_CLASSES,
+    IN_FRAME_EDITS,
+    cds_anchor,
+    exon_number,
+    is_coding,
+    is_splice,
+    is_truncating,
+    protein_of,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Patient facts and results
@@ -252,24 +262,6 @@ _FALSE = Outcome(Truth.FALSE)
 # The profile, indexed once
 # ---------------------------------------------------------------------------------------------
 
-_NON_CODING = frozenset(
-    {"Silent", "Intron", "3'UTR", "5'UTR", "3'Flank", "5'Flank", "IGR", "RNA", "lincRNA", "Splice_Region"}
-)
-_TRUNCATING_CLASSES = frozenset(
-    {"Nonsense_Mutation", "Frame_Shift_Del", "Frame_Shift_Ins", "Splice_Site", "Translation_Start_Site"}
-)
-_TRUNCATING_CONSEQUENCES = frozenset(
-    {"stop_gained", "frameshift_variant", "splice_donor_variant", "splice_acceptor_variant", "start_lost"}
-)
-_SPLICE_CONSEQUENCES = frozenset({"splice_donor_variant", "splice_acceptor_variant"})
-
-_IN_FRAME = frozenset(
-    {ProteinEdit.MISSENSE, ProteinEdit.DELINS, ProteinEdit.DELETION, ProteinEdit.INSERTION, ProteinEdit.DUPLICATION}
-)
-# c. anchor of a coding change: c.3028+1G>T -> (3028, +1); c.2888-2A>G -> (2888, -2).
-_CDS_ANCHOR = re.compile(r"c\.(\d+)([+-]\d+)?")
-_EXON_NUMBER = re.compile(r"^\s*(\d+)")
-
 
 @dataclass(frozen=True, slots=True)
 class _Variant:
@@ -298,7 +290,7 @@ def _index(profile: MolecularProfile, genes: frozenset[str]) -> _Index:
         if alteration.kind is AlterationKind.MUTATION:
             if alteration.gene not in genes:
                 continue
-            index.mutations.setdefault(alteration.gene, []).append(_Variant(alteration, _protein(alteration)))
+            index.mutations.setdefault(alteration.gene, []).append(_Variant(alteration, protein_of(alteration)))
         elif alteration.kind is AlterationKind.AMPLIFICATION:
             index.amplifications.setdefault(alteration.gene, []).append(alteration)
         elif alteration.kind is AlterationKind.COPY_LOSS:
@@ -311,14 +303,6 @@ def _index(profile: MolecularProfile, genes: frozenset[str]) -> _Index:
     return index
 
 
-def _protein(alteration: Alteration) -> ProteinChange | None:
-    try:
-        return parse_protein_change(alteration.protein_change, alteration.transcript)
-    except InputError:
-        # A splice label or other non-HGVS text: the variant is still judged by its classification.
-        return None
-
-
 def _unusable(alteration: Alteration) -> str:
     return alteration.unusable_reason or "marked not usable"
 
@@ -327,6 +311,34 @@ def _area_unknown(index: _Index, area: ResultArea, what: str) -> Outcome | None:
     if area in index.unusable_areas:
         return Outcome(Truth.UNKNOWN, unknowns=(f"{area} results failed QC, so the absence of {what} cannot be shown",))
     return None
+
+
+@dataclass(slots=True)
+class _Found:
+    """The alterations that satisfy one leaf: usable ones are hits, unusable ones only make it unknown
+    (a result that is not usable is never matched on; docs/matching.md)."""
+
+    what: str
+    hits: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    unknowns: list[str] = field(default_factory=list)
+
+    def add(self, alteration: Alteration, shown: str | None = None) -> None:
+        """Count one satisfying alteration; ``shown`` is how the reason names it (default: its label)."""
+        text = alteration.label if shown is None else shown
+        if alteration.usable:
+            self.hits.append(f"{text} satisfies {self.what}")
+            self.labels.append(alteration.label)
+        else:
+            self.unknowns.append(f"{text} would satisfy {self.what} but is not usable: {_unusable(alteration)}")
+
+    def outcome(self) -> Outcome | None:
+        """True with the hits, else unknown with the reasons, else None (nothing found)."""
+        if self.hits:
+            return Outcome(Truth.TRUE, hits=tuple(self.hits), labels=tuple(self.labels))
+        if self.unknowns:
+            return Outcome(Truth.UNKNOWN, unknowns=tuple(self.unknowns))
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,41 +350,22 @@ _VariantTest = Callable[[_Variant], bool]
 
 
 def _is_coding(variant: _Variant) -> bool:
-    """Protein-changing: by the parsed change, else by the MAF classification (the batch screen in
-    core/screening.py mirrors this definition; keep them together)."""
-    if variant.protein is not None:
-        return variant.protein.edit not in {ProteinEdit.SYNONYMOUS, ProteinEdit.UNKNOWN}
-    return variant.alteration.variant_classification not in _NON_CODING
+    """Protein-changing (core/variant_effects.py, shared with the batch screen)."""
+    return is_coding(variant.alteration, variant.protein)
 
 
 def _is_truncating(variant: _Variant) -> bool:
-    if variant.protein is not None and variant.protein.is_truncating:
-        return True
-    alteration = variant.alteration
-    if alteration.variant_classification in _TRUNCATING_CLASSES:
-        return True
-    return any(item in _TRUNCATING_CONSEQUENCES for item in alteration.consequences)
+    """Truncating (core/variant_effects.py, shared with the batch screen)."""
+    return is_truncating(variant.alteration, variant.protein)
 
 
 def _mutation_leaf(gene: str, test: _VariantTest, what: str) -> _Predicate:
     def evaluate(index: _Index) -> Outcome:
-        hits: list[str] = []
-        labels: list[str] = []
-        unknowns: list[str] = []
+        found = _Found(what)
         for variant in index.mutations.get(gene, ()):
-            if not test(variant):
-                continue
-            label = variant.alteration.label
-            if variant.alteration.usable:
-                hits.append(f"{label} satisfies {what}")
-                labels.append(label)
-            else:
-                unknowns.append(f"{label} would satisfy {what} but is not usable: {_unusable(variant.alteration)}")
-        if hits:
-            return Outcome(Truth.TRUE, hits=tuple(hits), labels=tuple(labels))
-        if unknowns:
-            return Outcome(Truth.UNKNOWN, unknowns=tuple(unknowns))
-        return _area_unknown(index, ResultArea.SMALL_VARIANTS, what) or _FALSE
+            if test(variant):
+                found.add(variant.alteration)
+        return found.outcome() or _area_unknown(index, ResultArea.SMALL_VARIANTS, what) or _FALSE
 
     return evaluate
 
@@ -384,15 +377,13 @@ def _protein_test(changes: frozenset[str]) -> _VariantTest:
 def _codon_test(codons: frozenset[str]) -> _VariantTest:
     """Codon wildcards (V600x) count missense and delins changes starting at the codon."""
     return lambda variant: (
-        variant.protein is not None
-        and variant.protein.edit in {ProteinEdit.MISSENSE, ProteinEdit.DELINS}
-        and variant.protein.codon in codons
+        variant.protein is not None and variant.protein.edit in CODON_EDITS and variant.protein.codon in codons
     )
 
 
 def _hotspot_test(codons: frozenset[str]) -> _VariantTest:
     return lambda variant: (
-        variant.protein is not None and variant.protein.edit in _IN_FRAME and variant.protein.codon in codons
+        variant.protein is not None and variant.protein.edit in IN_FRAME_EDITS and variant.protein.codon in codons
     )
 
 
@@ -404,7 +395,7 @@ def _span(protein: ProteinChange) -> int:
 def _edit_matches(protein: ProteinChange, edit: ExonEdit) -> bool:
     """In-frame deletions (and delins that shorten the protein) / insertions (and dup, lengthening delins)."""
     if edit is ExonEdit.ANY:
-        return protein.edit in _IN_FRAME or protein.is_truncating
+        return protein.edit in IN_FRAME_EDITS or protein.is_truncating
     alt_length = len(protein.alt or "")
     if edit is ExonEdit.DELETION:
         return protein.edit is ProteinEdit.DELETION or (
@@ -415,21 +406,9 @@ def _edit_matches(protein: ProteinChange, edit: ExonEdit) -> bool:
     )
 
 
-def _exon_of(alteration: Alteration) -> int | None:
-    """The exon number of a TSO500-style exon cell (``19``, ``19/28``, ``14/21``)."""
-    if alteration.exon is None:
-        return None
-    found = _EXON_NUMBER.match(alteration.exon)
-    return int(found.group(1)) if found else None
-
-
 def _exon_test(rule: ExonRule, knowledge: Knowledge) -> _VariantTest:
     exon_range = knowledge.exons.get(rule.gene, {}).get(rule.exon)
-    classification = {
-        ExonEdit.DELETION: {"In_Frame_Del"},
-        ExonEdit.INSERTION: {"In_Frame_Ins"},
-        ExonEdit.ANY: {"In_Frame_Del", "In_Frame_Ins", "Missense_Mutation"},
-    }[rule.edit]
+    classification = EXON_CLASSES[rule.edit]
 
     def test(variant: _Variant) -> bool:
         protein = variant.protein
@@ -438,7 +417,7 @@ def _exon_test(rule: ExonRule, knowledge: Knowledge) -> _VariantTest:
             return inside and _edit_matches(protein, rule.edit)
         # No placeable protein change: fall back on the laboratory's own exon annotation.
         return (
-            _exon_of(variant.alteration) == rule.exon
+            exon_number(variant.alteration.exon) == rule.exon
             and variant.alteration.variant_classification in classification
             and (protein is None or _edit_matches(protein, rule.edit))
         )
@@ -456,23 +435,19 @@ def _splice_site_test(rule: ExonSkippingRule, knowledge: Knowledge) -> _VariantT
 
     def test(variant: _Variant) -> bool:
         alteration = variant.alteration
-        is_splice = alteration.variant_classification == "Splice_Site" or any(
-            item in _SPLICE_CONSEQUENCES for item in alteration.consequences
-        )
-        if not is_splice or exon_range is None:
+        if not is_splice(alteration) or exon_range is None:
             return False
-        anchor = _CDS_ANCHOR.search(alteration.coding_change or "")
+        anchor = cds_anchor(alteration.coding_change)
         if anchor is not None and exon_range.first_cds is not None and exon_range.last_cds is not None:
-            position, offset = int(anchor.group(1)), anchor.group(2)
-            if offset is None:
+            position, intronic = anchor
+            if intronic is None:
                 return exon_range.first_cds <= position <= exon_range.last_cds
-            intronic = int(offset)
             return (position == exon_range.first_cds and intronic < 0) or (
                 position == exon_range.last_cds and intronic > 0
             )
         if variant.protein is not None:
             return exon_range.first_codon <= variant.protein.start_position <= exon_range.last_codon + 1
-        return _exon_of(alteration) == rule.exon
+        return exon_number(alteration.exon) == rule.exon
 
     return test
 
@@ -482,22 +457,15 @@ def _exon_skipping_leaf(rule: ExonSkippingRule, knowledge: Knowledge) -> _Predic
     what = rule.describe()
 
     def evaluate(index: _Index) -> Outcome:
-        hits: list[str] = []
-        labels: list[str] = []
-        unknowns: list[str] = []
+        rna = _Found(what)
         for alteration in index.splices.get(rule.gene, ()):
-            if _exon_of(alteration) != rule.exon:
-                continue
-            if alteration.usable:
-                hits.append(f"{alteration.label} satisfies {what}")
-                labels.append(alteration.label)
-            else:
-                unknowns.append(f"{alteration.label} would satisfy {what} but is not usable: {_unusable(alteration)}")
+            if exon_number(alteration.exon) == rule.exon:
+                rna.add(alteration)
         from_dna = dna(index)
-        if hits or from_dna.truth is Truth.TRUE:
-            return Outcome(Truth.TRUE, hits=(*hits, *from_dna.hits), labels=(*labels, *from_dna.labels))
-        if unknowns or from_dna.truth is Truth.UNKNOWN:
-            return Outcome(Truth.UNKNOWN, unknowns=(*unknowns, *from_dna.unknowns))
+        if rna.hits or from_dna.truth is Truth.TRUE:
+            return Outcome(Truth.TRUE, hits=(*rna.hits, *from_dna.hits), labels=(*rna.labels, *from_dna.labels))
+        if rna.unknowns or from_dna.truth is Truth.UNKNOWN:
+            return Outcome(Truth.UNKNOWN, unknowns=(*rna.unknowns, *from_dna.unknowns))
         return _FALSE
 
     return evaluate
@@ -507,9 +475,7 @@ def _amplification_leaf(rule: AmplificationRule) -> _Predicate:
     what = rule.describe()
 
     def evaluate(index: _Index) -> Outcome:
-        hits: list[str] = []
-        labels: list[str] = []
-        unknowns: list[str] = []
+        found = _Found(what)
         short: list[str] = []
         for alteration in index.amplifications.get(rule.gene, ()):
             if rule.min_copy_number is not None and alteration.copy_number is not None:
@@ -524,21 +490,11 @@ def _amplification_leaf(rule: AmplificationRule) -> _Predicate:
                 passed = True
                 measure = "no fold change or copy number reported: threshold not verified, matched on the lab's call"
             label = f"{alteration.label} ({measure})"
-            if not passed:
-                short.append(f"{label} is below the threshold of {what}")
-            elif alteration.usable:
-                hits.append(f"{label} satisfies {what}")
-                labels.append(alteration.label)
+            if passed:
+                found.add(alteration, label)
             else:
-                unknowns.append(f"{label} would satisfy {what} but is not usable: {_unusable(alteration)}")
-        if hits:
-            return Outcome(Truth.TRUE, hits=tuple(hits), labels=tuple(labels))
-        if unknowns:
-            return Outcome(Truth.UNKNOWN, unknowns=tuple(unknowns))
-        area = _area_unknown(index, ResultArea.CNV, what)
-        if area is not None:
-            return area
-        return Outcome(Truth.FALSE, notes=tuple(short))
+                short.append(f"{label} is below the threshold of {what}")
+        return found.outcome() or _area_unknown(index, ResultArea.CNV, what) or Outcome(Truth.FALSE, notes=tuple(short))
 
     return evaluate
 
@@ -547,22 +503,11 @@ def _simple_leaf(
     source: Callable[[_Index], list[Alteration]], test: Callable[[Alteration], bool], what: str, area: ResultArea
 ) -> _Predicate:
     def evaluate(index: _Index) -> Outcome:
-        hits: list[str] = []
-        labels: list[str] = []
-        unknowns: list[str] = []
+        found = _Found(what)
         for alteration in source(index):
-            if not test(alteration):
-                continue
-            if alteration.usable:
-                hits.append(f"{alteration.label} satisfies {what}")
-                labels.append(alteration.label)
-            else:
-                unknowns.append(f"{alteration.label} would satisfy {what} but is not usable: {_unusable(alteration)}")
-        if hits:
-            return Outcome(Truth.TRUE, hits=tuple(hits), labels=tuple(labels))
-        if unknowns:
-            return Outcome(Truth.UNKNOWN, unknowns=tuple(unknowns))
-        return _area_unknown(index, area, what) or _FALSE
+            if test(alteration):
+                found.add(alteration)
+        return found.outcome() or _area_unknown(index, area, what) or _FALSE
 
     return evaluate
 

@@ -276,6 +276,12 @@ class QcResult:
     metrics: tuple[QcMetric, ...] = ()
     unusable_areas: tuple[ResultArea, ...] = ()
 
+    @property
+    def judged(self) -> bool:
+        """Whether any QC was applied: a lone CombinedVariantOutput, VCF or MAF carries no QC metrics, and
+        its ``passed`` only means "nothing failed", not "checked and passed" (FORMATS.md, MetricsOutput.tsv)."""
+        return bool(self.metrics or self.failures)
+
     def reason_for(self, area: ResultArea) -> str:
         """Why ``area`` is not usable: the failed metrics that affect it, else every failure."""
         own = [metric.describe_failure() for metric in self.metrics if not metric.passed and area in metric.affects]
@@ -286,6 +292,7 @@ class QcResult:
             "passed": self.passed,
             "failures": list(self.failures),
             "unusable": [str(area) for area in self.unusable_areas],
+            "judged": self.judged,
         }
 
 

@@ -24,7 +24,6 @@ directly as columns, as the benchmark does).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +33,7 @@ import polars as pl
 from oncobasket.core.errors import InputError
 from oncobasket.core.matching import PatientFacts, tumour_group
 from oncobasket.core.profiles import Alteration, AlterationKind, MolecularProfile, MsiStatus, ResultArea
-from oncobasket.core.protein import TRUNCATING_EDITS, ProteinChange, ProteinEdit, parse_protein_change
+from oncobasket.core.protein import ProteinEdit
 from oncobasket.core.protocol import (
     AllOf,
     AmplificationRule,
@@ -66,6 +65,17 @@ from oncobasket.core.protocol import (
     rule_genes,
 )
 from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.core.variant_effects import (
+    CODON_EDITS,
+    EXON_CLASSES,
+    IN_FRAME_EDITS,
+    cds_anchor,
+    exon_number,
+    is_coding,
+    is_splice,
+    is_truncating,
+    protein_of,
+)
 
 # ---------------------------------------------------------------------------------------------
 # The two frames
@@ -112,45 +122,16 @@ SAMPLE_SCHEMA: Mapping[str, Any] = {
     "rna_ok": pl.Boolean,
 }
 
-_NON_CODING = frozenset(
-    {"Silent", "Intron", "3'UTR", "5'UTR", "3'Flank", "5'Flank", "IGR", "RNA", "lincRNA", "Splice_Region"}
-)
-_TRUNCATING_CLASSES = frozenset(
-    {"Nonsense_Mutation", "Frame_Shift_Del", "Frame_Shift_Ins", "Splice_Site", "Translation_Start_Site"}
-)
-_TRUNCATING_CONSEQUENCES = frozenset(
-    {"stop_gained", "frameshift_variant", "splice_donor_variant", "splice_acceptor_variant", "start_lost"}
-)
-_SPLICE_CONSEQUENCES = frozenset({"splice_donor_variant", "splice_acceptor_variant"})
-_IN_FRAME = ("missense", "delins", "deletion", "insertion", "duplication")
-_CDS_ANCHOR = re.compile(r"c\.(\d+)([+-]\d+)?")
-_EXON_NUMBER = re.compile(r"^\s*(\d+)")
-
-
-def _protein(alteration: Alteration) -> ProteinChange | None:
-    try:
-        return parse_protein_change(alteration.protein_change, alteration.transcript)
-    except InputError:
-        # Splice labels and other non-HGVS text: judged by classification, as the per-profile engine does.
-        return None
-
 
 def alteration_columns(alteration: Alteration) -> dict[str, Any]:
     """The derived columns of one alteration (the sample_id column is added by the caller).
 
-    The definitions of ``coding``, ``truncating`` and ``splice`` are those of docs/matching.md: a
-    parsed protein change decides when there is one, else the MAF classification and the consequences.
+    The definitions of ``coding``, ``truncating`` and ``splice`` are the per-profile engine's
+    (:mod:`oncobasket.core.variant_effects`, docs/matching.md).
     """
     mutation = alteration.kind is AlterationKind.MUTATION
-    protein = _protein(alteration) if mutation else None
-    exon_match = _EXON_NUMBER.match(alteration.exon) if alteration.exon is not None else None
-    anchor = _CDS_ANCHOR.search(alteration.coding_change or "") if mutation else None
-    classification = alteration.variant_classification
-    protein_truncating = protein is not None and protein.edit in TRUNCATING_EDITS
-    if protein is not None:
-        coding = protein.edit not in {ProteinEdit.SYNONYMOUS, ProteinEdit.UNKNOWN}
-    else:
-        coding = classification not in _NON_CODING
+    protein = protein_of(alteration) if mutation else None
+    anchor = cds_anchor(alteration.coding_change) if mutation else None
     return {
         "gene": alteration.gene,
         "kind": str(alteration.kind),
@@ -161,16 +142,14 @@ def alteration_columns(alteration: Alteration) -> dict[str, Any]:
         "start": protein.start_position if protein is not None else None,
         "end": (protein.end_position or protein.start_position) if protein is not None else None,
         "alt_length": len(protein.alt or "") if protein is not None else None,
-        "protein_truncating": protein_truncating,
-        "classification": classification,
-        "exon": int(exon_match.group(1)) if exon_match else None,
-        "splice": classification == "Splice_Site" or any(c in _SPLICE_CONSEQUENCES for c in alteration.consequences),
-        "truncating": protein_truncating
-        or classification in _TRUNCATING_CLASSES
-        or any(c in _TRUNCATING_CONSEQUENCES for c in alteration.consequences),
-        "coding": coding,
-        "cds_position": int(anchor.group(1)) if anchor else None,
-        "cds_offset": int(anchor.group(2)) if anchor and anchor.group(2) else None,
+        "protein_truncating": protein is not None and protein.is_truncating,
+        "classification": alteration.variant_classification,
+        "exon": exon_number(alteration.exon),
+        "splice": is_splice(alteration),
+        "truncating": is_truncating(alteration, protein),
+        "coding": is_coding(alteration, protein),
+        "cds_position": anchor[0] if anchor is not None else None,
+        "cds_offset": anchor[1] if anchor is not None else None,
         "vaf": alteration.vaf,
         "fold_change": alteration.fold_change,
         "copy_number": alteration.copy_number,
@@ -235,7 +214,8 @@ _MUTATION = _kind_is(AlterationKind.MUTATION)
 
 
 def _in(column: str, values: Iterable[str]) -> pl.Expr:
-    return pl.col(column).is_in(sorted(values)).fill_null(False)
+    # str(): ProteinEdit members are compared with the ``edit`` column by their values.
+    return pl.col(column).is_in(sorted(str(value) for value in values)).fill_null(False)
 
 
 def _mutation_of(gene: str) -> pl.Expr:
@@ -246,26 +226,21 @@ def _edit_mask(edit: ExonEdit) -> pl.Expr:
     """In-frame deletions / insertions as in the per-profile engine (docs/matching.md)."""
     span = pl.col("end") - pl.col("start") + 1
     if edit is ExonEdit.ANY:
-        return _in("edit", _IN_FRAME) | pl.col("protein_truncating")
+        return _in("edit", IN_FRAME_EDITS) | pl.col("protein_truncating")
     delins = pl.col("edit") == str(ProteinEdit.DELINS)
     if edit is ExonEdit.DELETION:
         return ((pl.col("edit") == str(ProteinEdit.DELETION)) | (delins & (pl.col("alt_length") < span))).fill_null(
             False
         )
-    return (_in("edit", ("insertion", "duplication")) | (delins & (pl.col("alt_length") > span))).fill_null(False)
-
-
-_EXON_CLASSES = {
-    ExonEdit.DELETION: ("In_Frame_Del",),
-    ExonEdit.INSERTION: ("In_Frame_Ins",),
-    ExonEdit.ANY: ("In_Frame_Del", "In_Frame_Ins", "Missense_Mutation"),
-}
+    return (
+        _in("edit", (ProteinEdit.INSERTION, ProteinEdit.DUPLICATION)) | (delins & (pl.col("alt_length") > span))
+    ).fill_null(False)
 
 
 def _exon_mask(rule: ExonRule, knowledge: Knowledge) -> pl.Expr:
     exon_range = knowledge.exons.get(rule.gene, {}).get(rule.exon)
     has_protein = pl.col("protein").is_not_null()
-    by_lab = (pl.col("exon") == rule.exon).fill_null(False) & _in("classification", _EXON_CLASSES[rule.edit])
+    by_lab = (pl.col("exon") == rule.exon).fill_null(False) & _in("classification", EXON_CLASSES[rule.edit])
     if exon_range is None:
         test = by_lab & (~has_protein | _edit_mask(rule.edit))
     else:
@@ -337,7 +312,7 @@ def _alteration_masks(leaf: Leaf, knowledge: Knowledge) -> dict[str, pl.Expr]:
     if isinstance(leaf, ProteinChangeRule):
         return {"m": _mutation_of(leaf.gene) & _in("protein", leaf.changes)}
     if isinstance(leaf, CodonRule):
-        return {"m": _mutation_of(leaf.gene) & _in("edit", ("missense", "delins")) & _in("codon", leaf.codons)}
+        return {"m": _mutation_of(leaf.gene) & _in("edit", CODON_EDITS) & _in("codon", leaf.codons)}
     if isinstance(leaf, VariantClassRule):
         table = knowledge.variant_classes.get(leaf.gene, {})
         changes: set[str] = set().union(*(table.get(name, frozenset()) for name in leaf.classes))
@@ -354,7 +329,7 @@ def _alteration_masks(leaf: Leaf, knowledge: Knowledge) -> dict[str, pl.Expr]:
         return {
             "m": _mutation_of(leaf.gene)
             & pl.col("protein").is_not_null()
-            & _in("edit", _IN_FRAME)
+            & _in("edit", IN_FRAME_EDITS)
             & _in("codon", codons)
         }
     if isinstance(leaf, MutationRule):
@@ -604,6 +579,13 @@ _CRITERION_LABELS = {
 }
 
 
+def _labels_overlap(labels: pl.Expr) -> pl.Expr:
+    """Whether the match's result labels share any with ``labels``, counted as |A| + |B| > |A u B|."""
+    mine = pl.col("_labels")
+    union = pl.concat_list([mine, labels]).list.unique().list.len()
+    return mine.list.unique().list.len() + labels.list.unique().list.len() > union
+
+
 def _number_text(expr: pl.Expr) -> pl.Expr:
     # Python's ``:g`` (six significant digits, no trailing ".0"), as the per-profile engine prints numbers.
     return expr.cast(pl.Float64).round_sig_figs(6).cast(pl.String).str.replace(r"\.0$", "")
@@ -821,12 +803,9 @@ def _profile_matches(  # noqa: PLR0917 - one call site, every argument needed
         )
     # The approval must rest on the same results as this match (entrectinib's NTRK approval does not
     # make its ROS1 match on-label): the first of the drug's approvals whose labels overlap.
-    shared = [
-        pl.when(item.approved & (pl.col("_labels").list.set_intersection(item.labels).list.len() > 0)).then(
-            pl.lit(item.text)
-        )
-        for item in approvals
-    ]
+    # Overlap is tested by counting distinct labels (|A| + |B| > |A u B|) rather than with
+    # list.set_intersection, which panicked intermittently inside polars' thread pool.
+    shared = [pl.when(item.approved & _labels_overlap(item.labels)).then(pl.lit(item.text)) for item in approvals]
     label_text = pl.coalesce(shared) if shared else None
     on_label = label_text.is_not_null() if label_text is not None else pl.lit(False)
     statuses.append(pl.when(on_label).then(2).otherwise(0).cast(pl.Int8))

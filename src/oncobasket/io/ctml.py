@@ -67,6 +67,8 @@ from oncobasket.core.protocol import (
     TruncatingRule,
 )
 from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.core.variant_effects import TRUNCATING_CLASSES
+from oncobasket.io.protocol_file import yaml_syntax_error
 
 #: the evidence label of a CTML match in the command-line JSON.
 EXTERNAL_EVIDENCE = "external trial"
@@ -142,9 +144,8 @@ _GENOMIC_KEYS = frozenset(
     }
 )
 _CLINICAL_KEYS = frozenset({"age_numerical", "oncotree_primary_diagnosis", "gender", "tmb_numerical"})
-_TRUNCATING_CLASSES = frozenset(
-    {"nonsense_mutation", "frame_shift_del", "frame_shift_ins", "splice_site", "translation_start_site"}
-)
+# CTML writes MAF Variant_Classification values in any case: compare them lower-cased.
+_TRUNCATING_CLASSES = frozenset(name.lower() for name in TRUNCATING_CLASSES)
 _LIQUID_TISSUES = frozenset({"lymphoid", "myeloid"})
 _COMPARISON = re.compile(r"^\s*(>=|<=|>|<|=)?\s*(\d+(?:\.\d+)?)\s*$")
 _WILDCARD = re.compile(r"^p\.([ACDEFGHIKLMNPQRSTVWY])(\d+)$")
@@ -290,16 +291,8 @@ def load_ctml(path: Path, tumour_types: TumourTypes) -> CtmlTrial:
     else:
         try:
             data = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            raise FormatError(
-                f"not valid YAML: {error.problem or error.context}",
-                source=path.name,
-                line=mark.line + 1 if mark is not None else None,
-                fix="check indentation, colons and quotes on that line",
-            ) from None
         except yaml.YAMLError as error:
-            raise FormatError(f"not valid YAML: {error}", source=path.name) from None
+            raise yaml_syntax_error(error, path.name, FormatError) from None
     return parse_ctml(data, source=path.name, tumour_types=tumour_types)
 
 

@@ -127,6 +127,7 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
                 field=required,
                 fix="a MAF needs Hugo_Symbol and Tumor_Sample_Barcode (GDC/cBioPortal column names, tab-separated)",
             )
+    _check_last_row(text, len(header), source)
     reader = _RowReader(columns, source, settings)
     samples: dict[str, _Sample] = {}
     row_count = 0
@@ -400,6 +401,28 @@ def _read_text(path: Path, source: str) -> str:
                 fix="copy the file again from its source; check it with 'gzip -t'",
             ) from None
     return raw.decode("utf-8-sig", errors="replace")
+
+
+def _check_last_row(text: str, header_cells: int, source: str) -> None:
+    """Refuse a MAF cut inside its last row: no line end and fewer cells than the header.
+
+    Only the last row is held to the header's width: real MAFs (maftools' examples among them) may
+    leave trailing empty columns off ordinary rows, but a row that stops short at the very end of a
+    file with no line end is what a cut copy leaves behind.
+    """
+    if not text or text.endswith(("\n", "\r")):
+        return
+    lines = text.splitlines()
+    last = lines[-1]
+    cells = last.count("\t") + 1
+    if last.startswith("#") or cells >= header_cells:
+        return
+    raise FormatError(
+        f"the last row has {cells} of the header's {header_cells} columns and no line end; the file looks truncated",
+        source=source,
+        line=len(lines),
+        fix="copy the whole file again from its source",
+    )
 
 
 def _data_lines(text: str) -> Iterator[tuple[int, list[str]]]:

@@ -108,19 +108,27 @@ def parse_protocol(text: str, *, source: str, tumour_types: TumourTypes) -> Prot
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         root = yaml.compose(text, Loader=loader)
-    except yaml.MarkedYAMLError as error:
+    except yaml.YAMLError as error:
+        raise yaml_syntax_error(error, source, ProtocolError) from None
+    if root is None:
+        raise ProtocolError("the file is empty", source=source, fix="start from the shipped default protocol")
+    return _Reader(source, tumour_types).protocol(root)
+
+
+def yaml_syntax_error(error: yaml.YAMLError, source: str, kind: type[InputError]) -> InputError:
+    """The one-line error for text that is not YAML, naming the line PyYAML marks (0-based there).
+
+    Shared by every YAML reader (protocol files, CTML trials) so that they report syntax the same way.
+    """
+    if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
-        raise ProtocolError(
+        return kind(
             f"not valid YAML: {error.problem or error.context}",
             source=source,
             line=mark.line + 1 if mark is not None else None,
             fix="check indentation, colons and quotes on that line",
-        ) from None
-    except yaml.YAMLError as error:
-        raise ProtocolError(f"not valid YAML: {error}", source=source) from None
-    if root is None:
-        raise ProtocolError("the file is empty", source=source, fix="start from the shipped default protocol")
-    return _Reader(source, tumour_types).protocol(root)
+        )
+    return kind(f"not valid YAML: {error}", source=source)
 
 
 class _Reader:
@@ -381,10 +389,7 @@ class _Reader:
         classes: dict[str, Mapping[str, frozenset[str]]] = {}
         exons: dict[str, Mapping[int, ExonRange]] = {}
         if "hotspots" in top:
-            section = self.mapping(top["hotspots"][1], "knowledge.hotspots", ("source", "genes"), ("source", "genes"))
-            sources["hotspots"] = self.text(section["source"][1], "knowledge.hotspots.source")
-            genes = self.mapping(section["genes"][1], "knowledge.hotspots.genes", _keys(section["genes"][1]))
-            for gene, (key_node, value) in genes.items():
+            for gene, (key_node, value) in self.knowledge_genes(top, "hotspots", sources).items():
                 path = f"knowledge.hotspots.genes.{gene}"
                 codons = self.texts(value, path)
                 for codon in codons:
@@ -393,10 +398,7 @@ class _Reader:
                 hotspots[self.gene(key_node, path)] = frozenset(codons)
         if "variant_classes" in top:
             path = "knowledge.variant_classes"
-            section = self.mapping(top["variant_classes"][1], path, ("source", "genes"), ("source", "genes"))
-            sources["variant_classes"] = self.text(section["source"][1], f"{path}.source")
-            genes = self.mapping(section["genes"][1], f"{path}.genes", _keys(section["genes"][1]))
-            for gene, (key_node, value) in genes.items():
+            for gene, (key_node, value) in self.knowledge_genes(top, "variant_classes", sources).items():
                 table = self.mapping(value, f"{path}.genes.{gene}", _keys(value))
                 classes[self.gene(key_node, f"{path}.genes.{gene}")] = MappingProxyType(
                     {
@@ -406,10 +408,7 @@ class _Reader:
                 )
         if "exons" in top:
             path = "knowledge.exons"
-            section = self.mapping(top["exons"][1], path, ("source", "genes"), ("source", "genes"))
-            sources["exons"] = self.text(section["source"][1], f"{path}.source")
-            genes = self.mapping(section["genes"][1], f"{path}.genes", _keys(section["genes"][1]))
-            for gene, (key_node, value) in genes.items():
+            for gene, (key_node, value) in self.knowledge_genes(top, "exons", sources).items():
                 ranges: dict[int, ExonRange] = {}
                 for exon_text, (exon_key, exon_value) in self.mapping(
                     value, f"{path}.genes.{gene}", _keys(value)
@@ -433,6 +432,16 @@ class _Reader:
             exons=MappingProxyType(exons),
             sources=MappingProxyType(sources),
         )
+
+    def knowledge_genes(
+        self, top: dict[str, tuple[yaml.Node, yaml.Node]], name: str, sources: dict[str, str]
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A knowledge section's genes (``gene -> (key node, value node)``); its source goes into ``sources``
+        (every section must cite where its facts come from)."""
+        path = f"knowledge.{name}"
+        section = self.mapping(top[name][1], path, ("source", "genes"), ("source", "genes"))
+        sources[name] = self.text(section["source"][1], f"{path}.source")
+        return self.mapping(section["genes"][1], f"{path}.genes", _keys(section["genes"][1]))
 
     def pair(self, node: yaml.Node, path: str) -> tuple[int, int]:
         items = self.sequence(node, path)

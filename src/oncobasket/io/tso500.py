@@ -88,6 +88,7 @@ _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 _KNOWN_SECTIONS = (*_KEY_VALUE_SECTIONS, *_TABLE_COLUMNS)
+_LAST_SECTION = "Small Variants"
 _NO_QC = "QC not judged: a CombinedVariantOutput carries no QC metrics; read the run folder to apply MetricsOutput.tsv"
 
 
@@ -154,6 +155,17 @@ def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> li
     sample_folders = [
         folder for folder in sorted(results.iterdir()) if folder.is_dir() and _recognised_files(folder, recursive=True)
     ]
+    if results is path and not (path / METRICS_NAME).is_file():
+        # A folder of runs (e.g. one per sequencing run, as a lab archives them): each run keeps its own
+        # MetricsOutput.tsv, so read each run folder on its own rather than as one sample with no QC.
+        runs = [folder for folder in sample_folders if _is_run_folder(folder)]
+        if runs:
+            found = [profile for run in runs for profile in read_tso500(run, settings)]
+            for folder in sample_folders:
+                if folder not in runs:
+                    own = _sample_metrics_path(folder)
+                    found.extend(_read_sample_folder(folder, settings, read_metrics_output(own) if own else None))
+            return found
     if not sample_folders:
         raise FormatError(
             "no TSO500 results in this folder (no *_CombinedVariantOutput.tsv, CNV VCF, fusion CSV or TMB/MSI JSON)",
@@ -198,6 +210,11 @@ def _recognised_files(folder: Path, *, recursive: bool) -> list[Path]:
         for item in candidates
         if item.is_file() and (item.name.endswith(COMBINED_SUFFIX) or item.name.endswith(_SIDE_SUFFIXES))
     )
+
+
+def _is_run_folder(folder: Path) -> bool:
+    """A run folder (``Results/`` inside) or a run's Results folder (``MetricsOutput.tsv`` inside)."""
+    return (folder / "Results").is_dir() or (folder / METRICS_NAME).is_file()
 
 
 def _sample_metrics_path(folder: Path) -> Path | None:
@@ -387,6 +404,18 @@ def _read_combined(path: Path, settings: ProfileSettings) -> _Parts:
             parts.warnings.append(
                 f"{source}:{section.line}: section [{name}] is not read by OncoBasket; kept as raw rows"
             )
+    if _LAST_SECTION not in sections:
+        # [Small Variants] closes every Local App 2.x and DRAGEN 2.x output (FORMATS.md), even an RNA-only or
+        # empty one (as a lone NA row): without it the file stops early, and its missing sections would
+        # otherwise read as "no alterations" for a patient who may have some.
+        raise FormatError(
+            f"the file ends here without the [{_LAST_SECTION}] section that closes every TSO500 "
+            "CombinedVariantOutput; it looks truncated",
+            source=source,
+            line=max(1, len(text.splitlines())),
+            field=f"[{_LAST_SECTION}]",
+            fix="copy the whole file again from the TSO500 output folder",
+        )
     for name in _KNOWN_SECTIONS:
         if name not in sections and name != "Sequencing Run Details":
             parts.warnings.append(f"{source}: no [{name}] section; nothing read for it")

@@ -233,9 +233,38 @@ class _VcfReader:
             header = VcfHeader.parse(vcf.raw_header)
             # htslib adds lines of its own (the PASS filter), so line numbers come from the file itself.
             header.line_count = _header_line_count(self.path)
+            if not _is_gzip(self.path):
+                self._check_last_line(len(vcf.samples))
             return self._read_records(vcf, header)
         finally:
             vcf.close()
+
+    def _check_last_line(self, samples: int) -> None:
+        """Refuse a plain VCF cut inside its last record.
+
+        htslib reads a record that stops short (no FORMAT or sample columns, or half an INFO) without a
+        word, so a copy cut mid-line would silently lose the record's annotation or allele fraction. A
+        complete record has the 8 fixed columns, plus FORMAT and one per sample (VCF 4.2, section 1.6).
+        """
+        with self.path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+        if tail.endswith(b"\n"):
+            return
+        last = tail.rsplit(b"\n", 1)[-1]
+        expected = 8 + (1 + samples if samples else 0)
+        cells = last.count(b"\t") + 1
+        if last.startswith(b"#") or cells >= expected:
+            return
+        with self.path.open("rb") as handle:
+            line = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) + 1
+        raise FormatError(
+            f"the last record has {cells} of {expected} columns and no line end; the file looks truncated",
+            source=self.source,
+            line=line,
+            fix="copy the whole file again from the caller's output",
+        )
 
     def _header_problem(self) -> FormatError:
         """Say why htslib refused the header: truncated compression, no ``#CHROM`` line, or not VCF."""
