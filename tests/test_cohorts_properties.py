@@ -248,6 +248,9 @@ def test_random_histories_keep_every_invariant(rule: TwoStageRule, sequence: lis
 def test_decision_agrees_with_simon_counts_once_everyone_is_evaluated(rule: TwoStageRule, data: st.DataObject) -> None:
     """Enrol and evaluate until the rule decides; the decision is the one Simon's rule gives on the counts."""
     state = new_cohort(rule)
+    # Every not-evaluable patient is replaced by a new enrolment, so an unbounded run of them never decides;
+    # capping them at n keeps the walk within 4n steps (at most 2n enrolments and 2n outcomes).
+    not_evaluable = 0
     for _ in range(4 * rule.n + 10):
         if state.status in CLOSED | {S.PROMISING}:
             break
@@ -257,7 +260,10 @@ def test_decision_agrees_with_simon_counts_once_everyone_is_evaluated(rule: TwoS
         pending = [index for index, patient in enumerate(state.outcomes) if patient.outcome is Outcome.PENDING]
         assert pending, f"stuck in {state.status} with nobody pending"
         index = data.draw(st.sampled_from(pending))
-        state, _ = record_outcome(state, index, data.draw(st.sampled_from(RECORDED)))
+        choices = RECORDED if not_evaluable < rule.n else [Outcome.BENEFIT, Outcome.NO_BENEFIT]
+        outcome = data.draw(st.sampled_from(choices))
+        not_evaluable += outcome is Outcome.NOT_EVALUABLE
+        state, _ = record_outcome(state, index, outcome)
     assert state.status in CLOSED | {S.PROMISING}
     # Evaluate everyone still pending: no status changes any more.
     for index, patient in enumerate(state.outcomes):

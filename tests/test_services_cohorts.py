@@ -15,7 +15,7 @@ import pytest
 from oncobasket.core.cohorts import Outcome
 from oncobasket.core.errors import ConflictError, InputError, NotFoundError
 from oncobasket.core.profiles import ProfileSettings
-from oncobasket.core.registry import DecisionForm, MtbDecisionCode, NotTreatedReason
+from oncobasket.core.registry import DecisionForm, MtbDecisionCode, NonTrialOption, NotTreatedReason
 from oncobasket.db import repository
 from oncobasket.services import (
     Registry,
@@ -80,6 +80,7 @@ def decide(
             meeting_date=MEETING,
             drug=drug,
             biomarker=biomarker,
+            option=NonTrialOption.STANDARD_CARE if code == "C" else None,
         ),
     )
 
@@ -205,14 +206,29 @@ def test_decision_b_with_a_drug_outside_the_trial_opens_no_cohort(trial: Registr
         enrol_patient(trial, "IMP-0001")
 
 
-def test_a_later_decision_supersedes_and_both_stay_in_the_audit(trial: Registry) -> None:
+def test_a_later_decision_supersedes_only_as_a_correction_and_both_stay_in_the_audit(trial: Registry) -> None:
     register(trial, "IMP-0001")
     decide(trial, "IMP-0001", "B", BRAF)
-    decide(trial, "IMP-0001", "D", None)
+    with pytest.raises(ConflictError, match=r"already has decision B .* --correct --reason TEXT"):
+        decide(trial, "IMP-0001", "D", None)
+    record_decision(
+        trial,
+        DecisionForm(
+            study_id="IMP-0001",
+            code=MtbDecisionCode.D,
+            rationale="patient deteriorated",
+            meeting_date=MEETING,
+            correction_reason="board re-discussed the case",
+        ),
+    )
     assert show_patient(trial, "IMP-0001")["decision"]["decision"] == "D"
-    events = [event for event in audit_trail(trial, "IMP-0001") if event["action"] == "decision.record"]
-    assert [event["after"]["decision"] for event in events] == ["B", "D"]
+    events = [event for event in audit_trail(trial, "IMP-0001") if event["action"].startswith("decision.")]
+    assert [(event["action"], event["after"]["decision"]) for event in events] == [
+        ("decision.record", "B"),
+        ("decision.correct", "D"),
+    ]
     assert events[1]["before"]["decision"] == "B"
+    assert events[1]["after"]["correction_reason"] == "board re-discussed the case"
 
 
 @pytest.mark.parametrize(
@@ -315,7 +331,7 @@ def test_a_recorded_outcome_is_not_replaced(trial: Registry) -> None:
     enrol_patient(trial, "IMP-0001")
     assert record_outcome(trial, "IMP-0001", Outcome.NO_BENEFIT)["changed"] is True
     assert record_outcome(trial, "IMP-0001", Outcome.NO_BENEFIT)["changed"] is False
-    with pytest.raises(ConflictError, match="already has outcome no_benefit"):
+    with pytest.raises(ConflictError, match=r"already has week-16 outcome no_benefit.*--correct --reason TEXT"):
         record_outcome(trial, "IMP-0001", Outcome.BENEFIT)
     register(trial, "IMP-0002")
     with pytest.raises(ConflictError, match="is not enrolled"):

@@ -95,7 +95,7 @@ def test_a_duplicate_study_id_is_refused_and_nothing_is_written(registry: Regist
         ({"ecog": 6}, "ECOG 6 is outside 0-5"),
         ({"oncotree_code": "NOTATYPE"}, "'NOTATYPE' is not an OncoTree code"),
         ({"icd10": "pancreas"}, "'PANCREAS' is not an ICD-10 code"),
-        ({"study_id": "Ola Nordmann"}, "'Ola Nordmann' is not a study ID"),
+        ({"study_id": "Ola Nordmann"}, "field 'STUDY_ID': is not a pseudonymous study ID"),
         ({"prior_lines": -1}, "prior lines is negative"),
         ({"birth_year": 1850}, "birth year 1850 is before 1900"),
         ({"prior_therapies": ["none", "olaparib"]}, "'none' cannot be given with other prior therapies"),

@@ -495,7 +495,8 @@ def test_not_a_tso500_file(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    assert ":1: field 'banner'" in _error(_write(tmp_path, ""))
+    assert "the file is empty" in _error(_write(tmp_path, ""))
+    assert "the file is empty" in _error(_write(tmp_path, "\n\t\n"))
 
 
 @pytest.mark.parametrize(

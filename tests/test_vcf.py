@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import fields
 from pathlib import Path
 
 import pysam
 import pytest
 
 from oncobasket.core.errors import FormatError
-from oncobasket.core.profiles import AlterationKind, GenomeBuild, ProfileSettings
-from oncobasket.io.vcf import read_vcf
+from oncobasket.core.profiles import Alteration, AlterationKind, GenomeBuild, ProfileSettings
+from oncobasket.io.vcf import _ALTERATION_FIELDS, _new_alteration, read_vcf
 
 GRCH37_CONTIG = "##contig=<ID=chr1,length=249250621>"
 GRCH38_CONTIG = "##contig=<ID=chr1,length=248956422>"
@@ -271,6 +272,75 @@ def test_vep_escaped_equals_and_unparsable_protein(tmp_path: Path) -> None:
         ("NF1", None, "ENST4:c.4332+1G>A"),
     ]
     assert any("p.X1445_splice" in warning and ":19:" in warning for warning in profile.warnings)
+
+
+def test_repeated_protein_changes_are_parsed_once_but_counted_each_time(tmp_path: Path) -> None:
+    path = write_vcf(
+        tmp_path,
+        [
+            "chr1 100 . G A . PASS GENE=NRAS;HGVSp=p.Gln61Lys GT:AF:DP 0/1:0.2:300",
+            "chr1 200 . G A . PASS GENE=NRAS;HGVSp=p.Gln61Lys GT:AF:DP 0/1:0.3:300",
+            "chr1 300 . G A . PASS GENE=NF1;HGVSp=p.X1445_splice GT:AF:DP 0/1:0.2:300",
+            "chr1 400 . G A . PASS GENE=NF1;HGVSp=p.X1445_splice GT:AF:DP 0/1:0.2:300",
+        ],
+    )
+    profile = read_vcf(path)
+    assert [a.protein_change for a in profile.alterations] == ["p.Q61K", "p.Q61K", None, None]
+    named = [warning for warning in profile.warnings if "p.X1445_splice" in warning]
+    assert len(named) == 2
+    assert ":20:" in named[0]
+    assert ":21:" in named[1]
+    assert profile.warnings[-1].startswith("2 protein change(s) were not HGVS protein notation")
+
+
+def test_the_readers_alteration_maker_equals_the_constructor() -> None:
+    """The record loop fills Alteration's slots directly (see _alteration_builder); it must stay in
+    step with the dataclass: same fields in the same order, same value as ``Alteration(...)``."""
+    assert tuple(item.name for item in fields(Alteration)) == _ALTERATION_FIELDS
+    expected = Alteration(
+        gene="KMT2A",
+        kind=AlterationKind.MUTATION,
+        reported_gene="MLL",
+        protein_change="p.R10Q",
+        protein_change_hgvs="p.(Arg10Gln)",
+        transcript="ENST1",
+        coding_change="c.29G>A",
+        consequences=("missense_variant",),
+        exon="2",
+        vaf=0.25,
+        depth=400,
+        fold_change=None,
+        copy_number=None,
+        chrom="chr11",
+        pos=118307205,
+        ref="G",
+        alt="A",
+        filter="LowDP",
+    )
+    built = _new_alteration(
+        "KMT2A",
+        AlterationKind.MUTATION,
+        "MLL",
+        ("KMT2A",),
+        "p.R10Q",
+        "p.(Arg10Gln)",
+        "ENST1",
+        "c.29G>A",
+        ("missense_variant",),
+        "2",
+        0.25,
+        400,
+        None,
+        None,
+        "chr11",
+        118307205,
+        "G",
+        "A",
+        "LowDP",
+    )
+    assert built == expected
+    assert built.as_dict() == expected.as_dict()
+    assert hash(built) == hash(expected)
 
 
 # -- allele fraction and depth precedence ------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -59,13 +59,85 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "NA" if value is None else f"{value:.{digits}g}"
 
 
+def _warn(lines: Sequence[str]) -> None:
+    """Warnings go to stderr, once each, so that ``--json`` output stays clean."""
+    for line in dict.fromkeys(lines):
+        sys.stderr.write(f"warning: {line}\n")
+
+
+# The laboratory's reporting rules for TMB classes and the MSI call (core.profiles; docs/cli.md).
+TmbCutoffsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tmb-cutoffs",
+        metavar="LOW,HIGH",
+        help="TMB classes in mut/Mb: low < LOW <= intermediate <= HIGH < high (default 5,20: InPreD Norway).",
+    ),
+]
+MsiMinSitesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--msi-min-sites", help="Fewest usable MSI sites to call a status (default 40: InPreD Norway, TSO500)."
+    ),
+]
+MsiUnstablePercentOption = Annotated[
+    float | None,
+    typer.Option(
+        "--msi-unstable-percent",
+        help="MSI-H when at least this percent of usable sites are unstable (default 20: TSO500 Local App).",
+    ),
+]
+
+
+def _profile_settings(
+    *,
+    build: GenomeBuild | None,
+    sample: str | None,
+    purity: float | None = None,
+    tmb_cutoffs: str | None = None,
+    msi_min_sites: int | None = None,
+    msi_unstable_percent: float | None = None,
+) -> ProfileSettings:
+    """Reader settings from the options; a bad threshold is a one-line input error (exit code 1)."""
+    from oncobasket.core.errors import InputError
+    from oncobasket.core.profiles import MsiThresholds, TmbThresholds
+
+    tmb = TmbThresholds()
+    if tmb_cutoffs is not None:
+        try:
+            tmb = TmbThresholds.parse(tmb_cutoffs)
+        except ValueError as error:
+            raise InputError(
+                str(error),
+                field="--tmb-cutoffs",
+                fix="give LOW,HIGH in mutations/Mb with 0 <= LOW <= HIGH, e.g. --tmb-cutoffs 5,20 "
+                "(InPreD Norway: low < 5, intermediate 5-20, high > 20)",
+            ) from None
+    msi_defaults = MsiThresholds()
+    try:
+        msi = MsiThresholds(
+            min_usable_sites=msi_defaults.min_usable_sites if msi_min_sites is None else msi_min_sites,
+            msi_high_percent=msi_defaults.msi_high_percent if msi_unstable_percent is None else msi_unstable_percent,
+        )
+    except ValueError as error:
+        field = "--msi-min-sites" if "sites must" in str(error) else "--msi-unstable-percent"
+        raise InputError(
+            str(error),
+            field=field,
+            fix="e.g. --msi-min-sites 40 (InPreD Norway: 40 of 130 loci) and --msi-unstable-percent 20 (TSO500)",
+        ) from None
+    return ProfileSettings(
+        build=build, tumour_purity_percent=purity, sample_id=sample, tmb_thresholds=tmb, msi_thresholds=msi
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # oncobasket profile
 # ---------------------------------------------------------------------------------------------
 
 
 @app.command()
-def profile(
+def profile(  # noqa: PLR0917 - Typer maps each parameter to an option
     files: Annotated[list[Path], typer.Argument(help="CombinedVariantOutput files, TSO500 folders, VCF or MAF.")],
     sample: Annotated[str | None, typer.Option("--sample", help="Only this sample ID.")] = None,
     build: Annotated[
@@ -77,11 +149,21 @@ def profile(
         typer.Option("--purity", min=0.0, max=100.0, help="Tumour purity in percent, for copy-number estimates."),
     ] = None,
     as_json: JsonOption = False,
+    tmb_cutoffs: TmbCutoffsOption = None,
+    msi_min_sites: MsiMinSitesOption = None,
+    msi_unstable_percent: MsiUnstablePercentOption = None,
 ) -> None:
     """Read molecular results and print each sample's normalised profile."""
     from oncobasket.io.readers import read_profiles
 
-    settings = ProfileSettings(build=build, tumour_purity_percent=purity, sample_id=sample)
+    settings = _profile_settings(
+        build=build,
+        sample=sample,
+        purity=purity,
+        tmb_cutoffs=tmb_cutoffs,
+        msi_min_sites=msi_min_sites,
+        msi_unstable_percent=msi_unstable_percent,
+    )
     profiles = read_profiles(files, settings)
     if as_json:
         emit_json([item.as_dict() for item in profiles])
@@ -90,11 +172,18 @@ def profile(
         _print_profile(item)
 
 
+def _qc_text(passed: bool, judged: bool, failures: Sequence[str]) -> str:
+    """QC in words; a result that came without QC metrics is "not judged", never "passed"."""
+    if not passed:
+        return "FAILED" + (": " + "; ".join(failures) if failures else "")
+    return "passed" if judged else "not judged (no QC metrics with this result)"
+
+
 def _print_profile(item: MolecularProfile) -> None:
     typer.echo(f"Sample {item.sample_id}" + (f" ({item.build})" if item.build else ""))
     if item.tmb is not None:
         note = "" if item.tmb.usable else f"  NOT USABLE: {item.tmb.unusable_reason}"
-        typer.echo(f"  TMB  {item.tmb.per_mb:g} mut/Mb ({item.tmb.tmb_class}){note}")
+        typer.echo(f"  TMB  {_number(item.tmb.per_mb)} mut/Mb ({item.tmb.tmb_class}){note}")
     else:
         typer.echo("  TMB  not reported")
     if item.msi is not None:
@@ -105,7 +194,7 @@ def _print_profile(item: MolecularProfile) -> None:
         )
     else:
         typer.echo("  MSI  not reported")
-    typer.echo("  QC   " + ("passed" if item.qc.passed else "FAILED: " + "; ".join(item.qc.failures)))
+    typer.echo("  QC   " + _qc_text(item.qc.passed, item.qc.judged, item.qc.failures))
     if item.alterations:
         rows = [
             [
@@ -315,7 +404,8 @@ def patient_add(  # noqa: PLR0917 - Typer maps each parameter to an option
         prior_lines=prior_lines,
         prior_therapies=prior_therapy,
     )
-    result = _on_registry(database_url, user, add_patient, form)
+    result = _on_registry(database_url, user, add_patient, form, entered_oncotree_code=tumour_type)
+    _warn(result.get("warnings", []))
     _emit_registry(
         result,
         as_json,
@@ -340,13 +430,20 @@ def patient_show(
         f"{result['oncotree_code']}, ECOG {result['ecog'] if result['ecog'] is not None else 'NA'}",
         "decision: "
         + (
-            f"{decision['decision']} {decision['drug'] or ''} {decision['cohort'] or ''} ({decision['meeting_date']})"
+            f"{decision['decision']} {decision['non_trial_option'] or decision['drug'] or ''} "
+            f"{decision['cohort'] or ''} ({decision['meeting_date']})"
+            + (f", corrected: {decision['correction_reason']}" if decision["corrects"] is not None else "")
             if decision
             else "none"
         ),
         f"consent: {result['consent_date'] or 'none'}",
     ]
-    lines += [f"enrolled: {e['cohort']} place {e['place']}, {e['outcome']}" for e in result["enrolments"]]
+    for e in result["enrolments"]:
+        lines.append(f"enrolled: {e['cohort']} place {e['place']}, {e['outcome']}")
+        lines += [
+            f"  outcome corrected {c['before']} -> {c['after']} ({c['recorded_at'][:10]}): {c['reason']}"
+            for c in e["outcome_corrections"]
+        ]
     lines += [f"not treated: {item['reason']}" for item in result["not_treated"]]
     _emit_registry(result, as_json, lines)
 
@@ -375,17 +472,26 @@ def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
     oncotree: Annotated[
         Path | None, typer.Option("--oncotree", help="Batch: a full OncoTree JSON (default: the shipped subset).")
     ] = None,
+    tmb_cutoffs: TmbCutoffsOption = None,
+    msi_min_sites: MsiMinSitesOption = None,
+    msi_unstable_percent: MsiUnstablePercentOption = None,
 ) -> None:
     """Screen a patient's molecular profile against the protocol and store it with its matches.
 
     Without --patient: batch re-screening of many profiles (a folder of results or a multi-sample MAF),
     every match written to --out (docs/screening.md).
     """
+    settings = _profile_settings(
+        build=build,
+        sample=sample,
+        tmb_cutoffs=tmb_cutoffs,
+        msi_min_sites=msi_min_sites,
+        msi_unstable_percent=msi_unstable_percent,
+    )
     if patient is None:
         batch = BatchOptions(out, tumour_type, clinical, protocol_file, table_format, oncotree)
-        _screen_batch(files, batch, ProfileSettings(build=build, sample_id=sample), as_json=as_json)
+        _screen_batch(files, batch, settings, as_json=as_json)
         return
-    settings = ProfileSettings(build=build, sample_id=sample)
     _screen_patient(files, patient, settings=settings, database_url=database_url, user=user, as_json=as_json)
 
 
@@ -403,7 +509,7 @@ def _screen_patient(
     result = _on_registry(database_url, user, screen_patient, study_id, files, settings)
     lines = [
         f"screened {result['study_id']}: sample {result['sample_id']}, QC "
-        + ("passed" if result["qc"]["passed"] else "FAILED")
+        + _qc_text(result["qc"]["passed"], result["qc"].get("judged", True), ())
         + f", protocol {result['protocol_version']}"
     ]
     lines += [
@@ -425,12 +531,26 @@ def mtb_decide(  # noqa: PLR0917 - Typer maps each parameter to an option
     meeting_date: Annotated[str, typer.Option("--meeting-date", help="YYYY-MM-DD.")],
     drug: Annotated[str | None, typer.Option("--drug", help="Trial drug key, e.g. dabrafenib+trametinib.")] = None,
     biomarker: Annotated[str | None, typer.Option("--biomarker", help="Biomarker name as in the protocol.")] = None,
+    option: Annotated[
+        str | None,
+        typer.Option("--option", help="Decision C only: other_trial, early_access or standard_care."),
+    ] = None,
+    correct: Annotated[
+        bool, typer.Option("--correct", help="Correct the decision in force (a new decision that supersedes it).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="With --correct: why it is corrected.")] = None,
     database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Record a tumour-board decision: A confirm the match, B another alteration, C non-trial option, D none."""
-    from oncobasket.core.registry import DecisionForm, parse_date, parse_decision_code
+    from oncobasket.core.registry import (
+        DecisionForm,
+        correction_reason,
+        parse_date,
+        parse_decision_code,
+        parse_non_trial_option,
+    )
     from oncobasket.services import record_decision
 
     form = DecisionForm(
@@ -440,11 +560,17 @@ def mtb_decide(  # noqa: PLR0917 - Typer maps each parameter to an option
         meeting_date=parse_date(meeting_date, field_name="--meeting-date"),
         drug=drug,
         biomarker=biomarker,
+        option=parse_non_trial_option(option) if option is not None else None,
+        correction_reason=correction_reason(correct=correct, reason=reason),
     )
     result = _on_registry(database_url, user, record_decision, form)
     line = f"decision {result['decision']} for {result['study_id']} ({result['meeting_date']})"
+    if result["non_trial_option"]:
+        line += f": {result['non_trial_option']}"
     if result["cohort"]:
         line += f": cohort {result['cohort']}" + (" (opened now)" if result["cohort_opened"] else "")
+    if result["corrects"] is not None:
+        line += f"; corrects decision {result['corrects']} ({result['correction_reason']})"
     _emit_registry(result, as_json, [line])
 
 
@@ -514,20 +640,28 @@ def not_treated(  # noqa: PLR0917 - Typer maps each parameter to an option
 
 
 @outcome_app.command("record")
-def outcome_record(
+def outcome_record(  # noqa: PLR0917 - Typer maps each parameter to an option
     study_id: Annotated[str, typer.Argument(help="Study ID.")],
     outcome: Annotated[str, typer.Option("--outcome", help="benefit, no_benefit or not_evaluable.")],
+    correct: Annotated[
+        bool,
+        typer.Option("--correct", help="Correct the recorded outcome (needs --reason; the earlier value is kept)."),
+    ] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="With --correct: why it is corrected.")] = None,
     database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Record a patient's week-16 outcome (benefit = CR, PR or SD) and apply the cohort's two-stage rule."""
-    from oncobasket.core.registry import parse_outcome
+    from oncobasket.core.registry import correction_reason, parse_outcome
     from oncobasket.services import record_outcome
 
     result_of_w16 = parse_outcome(outcome)
-    result = _on_registry(database_url, user, record_outcome, study_id, result_of_w16)
+    why = correction_reason(correct=correct, reason=reason)
+    result = _on_registry(database_url, user, record_outcome, study_id, result_of_w16, correction_reason=why)
     lines = [f"{result['study_id']}: {result['outcome']} in {result['cohort']} (cohort {result['cohort_status']})"]
+    if result["corrected"]:
+        lines[0] += f"; corrected from {result['previous_outcome']}: {result['correction_reason']}"
     lines += _transition_lines(result)
     _emit_registry(result, as_json, lines)
 
@@ -727,6 +861,7 @@ def protocol_check(
     from oncobasket.io.protocol_file import load_protocol, summarise
 
     summary = summarise(load_protocol(file, load_tumour_types(oncotree)))
+    _warn(summary["warnings"])
     if as_json:
         emit_json({"valid": True, **summary})
         return
@@ -794,6 +929,9 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
         Path | None,
         typer.Option("--ctml", help="Match against this MatchMiner CTML trial (YAML/JSON) instead of the protocol."),
     ] = None,
+    tmb_cutoffs: TmbCutoffsOption = None,
+    msi_min_sites: MsiMinSitesOption = None,
+    msi_unstable_percent: MsiUnstablePercentOption = None,
 ) -> None:
     """Match each sample's profile to the protocol's drugs and cohorts, with the reasons."""
     from oncobasket.core.matching import PatientFacts, compile_protocol, evaluate_profile
@@ -801,8 +939,17 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     from oncobasket.io.protocol_file import default_protocol_path, load_protocol
     from oncobasket.io.readers import read_profiles
 
+    settings = _profile_settings(
+        build=build,
+        sample=sample,
+        purity=purity,
+        tmb_cutoffs=tmb_cutoffs,
+        msi_min_sites=msi_min_sites,
+        msi_unstable_percent=msi_unstable_percent,
+    )
     tumour_types = load_tumour_types(oncotree)
-    compiled = compile_protocol(load_protocol(protocol_file or default_protocol_path(), tumour_types))
+    loaded = load_protocol(protocol_file or default_protocol_path(), tumour_types)
+    compiled = compile_protocol(loaded)
     prior: tuple[str, ...] | None = None
     if prior_therapy:
         prior = tuple(item.strip().lower() for item in prior_therapy if item.strip().lower() != "none")
@@ -814,18 +961,20 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
         labs=_parse_labs(lab or []),
         prior_therapies=prior,
     )
-    settings = ProfileSettings(build=build, tumour_purity_percent=purity, sample_id=sample)
     if ctml is not None:
         _match_ctml(
             files, ctml, patient, settings, tumour_types, with_protocol=protocol_file is not None, as_json=as_json
         )
         return
     results = [evaluate_profile(item, patient, compiled, tumour_types) for item in read_profiles(files, settings)]
+    _warn([*loaded.warnings, *(line for result in results for line in result.warnings)])
     if as_json:
         emit_json([result.as_dict() for result in results])
         return
     for result in results:
-        typer.echo(f"Sample {result.sample_id}: {result.tumour_type} (tumour group {result.tumour_group})")
+        entered = result.entered_tumour_type
+        entered = f", entered as {entered}" if entered != result.tumour_type else ""
+        typer.echo(f"Sample {result.sample_id}: {result.tumour_type}{entered} (tumour group {result.tumour_group})")
         if result.matches:
             emit_table(
                 ["drug", "biomarker", "cohort", "evidence", "eligibility"],
@@ -913,8 +1062,10 @@ def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSet
             patients[item.sample_id] = facts
     result = screen_profiles(profiles, patients, protocol, tumour_types)
     write_matches(result.matches, options.out, TableFormat(options.table_format))
+    _warn([*protocol.warnings, *result.warnings])
     summary = {
         **result.summary(),
+        "warnings": list(result.warnings),
         "seconds": round(time.perf_counter() - started, 3),
         "out": str(options.out),
         "format": options.table_format,
@@ -956,6 +1107,7 @@ def _match_ctml(
     for item in trial.unsupported:
         sys.stderr.write(f"warning: {item}\n")
     results = [match_ctml(item, patient, trial, tumour_types) for item in read_profiles(files, settings)]
+    _warn([line for result in results for line in result.warnings])
     if as_json:
         emit_json([result.as_dict() for result in results])
         return
@@ -1047,8 +1199,8 @@ _DEMO_SCRIPT: tuple[tuple[str, str], ...] = (
     ),
     (
         "",
-        "mtb decide OB-0002 --decision C --rationale 'KIF5B-RET fusion: selpercatinib is standard care'"
-        " --meeting-date 2026-02-03 {db}",
+        "mtb decide OB-0002 --decision C --option standard_care"
+        " --rationale 'KIF5B-RET fusion: selpercatinib is standard care' --meeting-date 2026-02-03 {db}",
     ),
     (
         "",

@@ -37,6 +37,7 @@ from oncobasket.core.cohorts import (
     tally,
 )
 from oncobasket.core.cohorts import PooledCount as CorePooledCount
+from oncobasket.core.cohorts import correct_outcome as core_correct_outcome
 from oncobasket.core.cohorts import record_outcome as core_record_outcome
 from oncobasket.core.errors import ConflictError, InputError
 from oncobasket.core.matching import (
@@ -48,10 +49,27 @@ from oncobasket.core.matching import (
 )
 from oncobasket.core.profiles import MolecularProfile, ProfileSettings
 from oncobasket.core.protocol import Protocol, cohort_name
-from oncobasket.core.registry import DecisionForm, MtbDecisionCode, NotTreatedReason, PatientForm, Sex, parse_lab
+from oncobasket.core.registry import (
+    DecisionForm,
+    MtbDecisionCode,
+    NotTreatedReason,
+    PatientForm,
+    Sex,
+    check_study_id,
+    parse_lab,
+)
 from oncobasket.core.tumour_types import TumourTypes
 from oncobasket.db import repository
-from oncobasket.db.models import AuditEvent, Cohort, MtbDecision, Patient, ProtocolVersion, Screening, SlotBudget
+from oncobasket.db.models import (
+    AuditEvent,
+    Cohort,
+    Enrolment,
+    MtbDecision,
+    Patient,
+    ProtocolVersion,
+    Screening,
+    SlotBudget,
+)
 from oncobasket.db.session import DEFAULT_DATABASE_URL, Database
 from oncobasket.io.oncotree import load_shipped_tumour_types
 from oncobasket.io.protocol_file import default_protocol_path, parse_protocol
@@ -194,10 +212,15 @@ def patient_view(row: Patient) -> dict[str, Any]:
 
 
 def decision_view(row: MtbDecision, *, cohort: Cohort | None) -> dict[str, Any]:
-    """A tumour-board decision as shown and audited."""
+    """A tumour-board decision as shown and audited.
+
+    ``non_trial_option`` is the option a decision C recommends (null otherwise); ``corrects`` is the ID of
+    the decision this one corrects (null for a first decision), with ``correction_reason``.
+    """
     return {
         "id": row.id,
         "decision": row.code,
+        "non_trial_option": row.non_trial_option,
         "drug": row.drug,
         "biomarker": row.biomarker,
         "cohort": cohort.name if cohort is not None else None,
@@ -207,6 +230,8 @@ def decision_view(row: MtbDecision, *, cohort: Cohort | None) -> dict[str, Any]:
         "rationale": row.rationale,
         "meeting_date": row.meeting_date.isoformat(),
         "recorded_at": row.recorded_at.isoformat(),
+        "corrects": row.corrects_id,
+        "correction_reason": row.correction_reason,
     }
 
 
@@ -246,7 +271,9 @@ def patient_form(
     """Check a patient form as typed (``--lab name=value``, sex letters, an OncoTree code).
 
     The OncoTree code must be one OncoBasket knows (the shipped OncoTree subset); it is stored with that
-    OncoTree version (FORMATS.md: store the OncoTree version with every code).
+    OncoTree version (FORMATS.md: store the OncoTree version with every code). A retired code with one
+    successor (``GBM`` -> ``GB``, OncoTree history) is stored as the successor; pass the code as entered to
+    :func:`add_patient` (``entered_oncotree_code``) so that the registration keeps it and warns.
     """
     try:
         sex_value = Sex(sex.strip().upper())
@@ -263,11 +290,13 @@ def patient_form(
     tumour_types = _tumour_types()
     code = oncotree_code.strip().upper()
     if code not in tumour_types:
-        raise InputError(
-            f"'{oncotree_code}' is not an OncoTree code of OncoTree {tumour_types.version}",
-            field="--tumour-type",
-            fix="give the OncoTree code of the tumour type, e.g. PAAD, LUAD, COAD (oncotree.mskcc.org)",
-        )
+        if tumour_types.retired(code) is None:
+            raise InputError(
+                f"'{oncotree_code}' is not an OncoTree code of OncoTree {tumour_types.version}",
+                field="--tumour-type",
+                fix="give the OncoTree code of the tumour type, e.g. PAAD, LUAD, COAD (oncotree.mskcc.org)",
+            )
+        code = tumour_types.resolve(code, field="--tumour-type").code
     return PatientForm(
         study_id=study_id,
         site=site.strip(),
@@ -299,21 +328,40 @@ def _prior_therapies(names: Sequence[str] | None) -> tuple[str, ...] | None:
     return cleaned
 
 
-def add_patient(registry: Registry, form: PatientForm) -> dict[str, Any]:
-    """Register a patient under a pseudonymous study ID (duplicates are refused)."""
+def add_patient(registry: Registry, form: PatientForm, *, entered_oncotree_code: str | None = None) -> dict[str, Any]:
+    """Register a patient under a pseudonymous study ID (duplicates are refused).
+
+    ``entered_oncotree_code`` is the tumour type as the user typed it: when it is a retired OncoTree code
+    that :func:`patient_form` replaced by its successor, the result and the audit trail keep it
+    (``entered_oncotree_code``) with the warning naming both codes (``warnings``).
+    """
     registry.database.check_schema()
     now = registry.now()
     if form.birth_year > now.year:
         raise InputError(
             f"birth year {form.birth_year} is in the future", field="--birth-year", fix="give the year of birth"
         )
+    mapping: dict[str, Any] = {}
+    if entered_oncotree_code is not None and entered_oncotree_code.strip().upper() != form.oncotree_code:
+        resolved = _tumour_types().resolve(entered_oncotree_code, field="--tumour-type")
+        if resolved.code != form.oncotree_code:
+            raise InputError(
+                f"the entered tumour type {resolved.entered} stands for {resolved.code}, "
+                f"but the form holds {form.oncotree_code}",
+                field="--tumour-type",
+                fix="build the form from the same code with patient_form",
+            )
+        mapping = {
+            "entered_oncotree_code": resolved.entered,
+            "warnings": [f"--tumour-type: {resolved.warning}"],
+        }
     with registry.database.transaction() as session:
         if repository.get_patient(session, study_id=form.study_id) is not None:
             raise ConflictError(
                 f"study ID '{form.study_id}' is already registered; study IDs are unique, use the next free ID"
             )
         row = repository.add_patient(session, values=form.as_dict(), registered_at=now)
-        view = patient_view(row)
+        view = {**patient_view(row), **mapping}
         registry.audit(
             session,
             at=now,
@@ -329,6 +377,7 @@ def add_patient(registry: Registry, form: PatientForm) -> dict[str, Any]:
 
 def show_patient(registry: Registry, study_id: str) -> dict[str, Any]:
     """A patient with the decision in force, consent, enrolments and reasons for not treating."""
+    check_study_id(study_id)
     registry.database.check_schema()
     with registry.database.transaction(write=False) as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
@@ -350,6 +399,15 @@ def show_patient(registry: Registry, study_id: str) -> dict[str, Any]:
                 "outcome": enrolment.outcome,
                 "override_reason": enrolment.override_reason,
                 "enrolled_at": enrolment.enrolled_at.isoformat(),
+                "outcome_corrections": [
+                    {
+                        "before": item.outcome_before,
+                        "after": item.outcome_after,
+                        "reason": item.reason,
+                        "recorded_at": item.recorded_at.isoformat(),
+                    }
+                    for item in repository.outcome_corrections(session, enrolment_id=enrolment.id)
+                ],
             }
             for enrolment in repository.patient_enrolments(session, patient_id=patient.id)
         ]
@@ -366,6 +424,7 @@ def _cohort_name(session: Session, cohort_id: int) -> str:
 
 def record_consent(registry: Registry, study_id: str, consent_date: date) -> dict[str, Any]:
     """Record the date the patient signed informed consent (a later record corrects an earlier one)."""
+    check_study_id(study_id)
     registry.database.check_schema()
     now = registry.now()
     if consent_date > now.date():
@@ -401,6 +460,7 @@ def record_not_treated(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Record why a matched patient was not treated; ``ineligible`` must name the criterion failed."""
+    check_study_id(study_id)
     registry.database.check_schema()
     if reason is NotTreatedReason.INELIGIBLE and not (criterion and criterion.strip()):
         raise InputError(
@@ -442,6 +502,8 @@ def record_not_treated(
 
 def audit_trail(registry: Registry, study_id: str | None = None) -> list[dict[str, Any]]:
     """The audit trail, oldest first; one patient's events with ``study_id``."""
+    if study_id is not None:
+        check_study_id(study_id, field_name="--patient")
     registry.database.check_schema()
     with registry.database.transaction(write=False) as session:
         if study_id is not None:
@@ -625,6 +687,7 @@ def screen_patient(
 ) -> dict[str, Any]:
     """Read the patient's molecular profile, match it against the protocol in force (with the current
     cohort statuses) and store the profile, its QC, its files' checksums and the matches as computed."""
+    check_study_id(study_id, field_name="--patient")
     registry.database.check_schema()
     profiles = read_profiles(list(paths), settings)
     if len(profiles) != 1:
@@ -798,7 +861,12 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
     """Record a tumour-board decision; A (or B with a trial drug) points the patient to a cohort,
     which is opened now when the trial has none for that tumour group x biomarker x drug.
 
-    A later decision supersedes an earlier one (the earlier stays, the audit shows both).
+    One screening gets one decision: a second decision while the decision in force rests on the same
+    screening is refused unless it is a correction (``form.correction_reason``). A correction is a new row
+    that names the decision it supersedes and why; it is judged on the corrected decision's screening, and
+    it may not move an enrolled patient to another cohort or out of one (the enrolment stands and must be
+    reviewed). After a new screening a new decision needs no correction. Nothing is edited or deleted; the
+    audit shows both decisions (``decision.correct`` with the values before and after).
     """
     registry.database.check_schema()
     now = registry.now()
@@ -808,22 +876,32 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
             field="--meeting-date",
             fix="record the decision after the meeting, with its date",
         )
+    correcting = form.correction_reason is not None
     with registry.database.transaction() as session:
-        patient = repository.get_patient_or_raise(session, study_id=form.study_id)
+        # The patient's row lock (PostgreSQL; SQLite serialises writers) makes two coordinators recording a
+        # decision for the same patient at once take turns, so the second sees the first and is refused.
+        patient = repository.get_patient_or_raise(session, study_id=form.study_id, lock=True)
         _, protocol = _stored_protocol(session)
-        screening = repository.latest_screening(session, patient_id=patient.id)
+        previous = repository.latest_decision(session, patient_id=patient.id)
+        screening = _decision_screening(session, form, patient=patient, previous=previous)
         facts = patient_facts(patient, on=form.meeting_date)
         target: _Target | None = None
         if form.code is MtbDecisionCode.A:
             target = _confirmed_match(session, form, screening)
         elif form.code is MtbDecisionCode.B:
             target = _proposed_alteration(session, form, protocol=protocol, facts=facts, screening=screening)
+        known = (
+            repository.find_cohort(
+                session, tumour_group=target.tumour_group, biomarker=target.biomarker, drug=target.drug
+            )
+            if target is not None
+            else None
+        )
+        if correcting and previous is not None:
+            _check_correction_keeps_enrolment(session, form, previous=previous, cohort_id=known.id if known else None)
         cohort: Cohort | None = None
         opened = False
         if target is not None:
-            known = repository.find_cohort(
-                session, tumour_group=target.tumour_group, biomarker=target.biomarker, drug=target.drug
-            )
             opened = known is None
             cohort = known or _open_cohort(
                 registry,
@@ -836,7 +914,6 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
                 study_id=form.study_id,
                 at=now,
             )
-        previous = repository.latest_decision(session, patient_id=patient.id)
         before = None
         if previous is not None:
             previous_cohort = (
@@ -856,12 +933,15 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
             rationale=form.rationale.strip(),
             meeting_date=form.meeting_date,
             recorded_at=now,
+            non_trial_option=str(form.option) if form.option is not None else None,
+            corrects_id=previous.id if correcting and previous is not None else None,
+            correction_reason=form.correction_reason.strip() if form.correction_reason is not None else None,
         )
         view = decision_view(row, cohort=cohort)
         registry.audit(
             session,
             at=now,
-            action="decision.record",
+            action="decision.correct" if correcting else "decision.record",
             entity="mtb_decision",
             entity_id=row.id,
             study_id=form.study_id,
@@ -875,6 +955,57 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
             "cohort_opened": opened,
             "cohort_status": cohort.status if cohort is not None else None,
         }
+
+
+def _decision_screening(
+    session: Session, form: DecisionForm, *, patient: Patient, previous: MtbDecision | None
+) -> Screening | None:
+    """The screening a decision is taken on: the latest one, or for a correction the corrected decision's.
+
+    Refuses a second decision on the screening the decision in force rests on (one screening, one
+    decision; a change is an explicit correction with its reason), and a correction with nothing to correct.
+    """
+    latest = repository.latest_screening(session, patient_id=patient.id)
+    if form.correction_reason is None:
+        if previous is not None and previous.screening_id == (latest.id if latest is not None else None):
+            case = "their latest screening" if latest is not None else "this case (not screened)"
+            raise ConflictError(
+                f"patient '{form.study_id}' already has decision {previous.code} (meeting "
+                f"{previous.meeting_date.isoformat()}) for {case}; a decision is never replaced silently: to "
+                "correct it or record the board's revised verdict, run `oncobasket mtb decide` again with "
+                "--correct --reason TEXT (the earlier decision stays in the audit trail); a new screening "
+                "(`oncobasket screen --patient`) takes a new decision without --correct"
+            )
+        return latest
+    if previous is None:
+        raise ConflictError(
+            f"patient '{form.study_id}' has no tumour-board decision to correct; record the decision without --correct"
+        )
+    if previous.screening_id is None:
+        return None
+    return repository.get_screening(session, screening_id=previous.screening_id)
+
+
+def _check_correction_keeps_enrolment(
+    session: Session, form: DecisionForm, *, previous: MtbDecision, cohort_id: int | None
+) -> None:
+    """A correction may not move an enrolled patient to another cohort or out of the one they are in.
+
+    The enrolment happened on the decision in force (a place and a treatment slot were given, the cohort
+    rule counts the patient); rewriting the decision underneath it would leave the cohort's counts resting
+    on a decision that no longer points to it.
+    """
+    if previous.cohort_id is None or previous.cohort_id == cohort_id:
+        return
+    for enrolment in repository.patient_enrolments(session, patient_id=previous.patient_id):
+        if enrolment.cohort_id == previous.cohort_id:
+            cohort = repository.get_cohort_or_raise(session, name_or_id=previous.cohort_id)
+            raise ConflictError(
+                f"patient '{form.study_id}' is enrolled in cohort '{cohort.name}' (place {enrolment.position + 1}) "
+                f"on decision {previous.code}; a correction cannot move the patient to another cohort or out of "
+                "this one: the enrolment stands and must be reviewed by the trial team (a correction may still "
+                "change the rationale or the meeting date)"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -995,6 +1126,7 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
     (PostgreSQL ``FOR UPDATE``; SQLite ``BEGIN IMMEDIATE``) so two coordinators racing for the last
     place cannot both win: the second gets a :class:`ConflictError`.
     """
+    check_study_id(study_id)
     registry.database.check_schema()
     if override_reason is not None and not override_reason.strip():
         raise InputError("the override reason is empty", field="--override-reason", fix="say why, or leave it out")
@@ -1079,13 +1211,25 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
         }
 
 
-def record_outcome(registry: Registry, study_id: str, outcome: Outcome) -> dict[str, Any]:
-    """Record the patient's week-16 outcome in their cohort and apply the two-stage rule."""
+def record_outcome(
+    registry: Registry, study_id: str, outcome: Outcome, *, correction_reason: str | None = None
+) -> dict[str, Any]:
+    """Record the patient's week-16 outcome in their cohort and apply the two-stage rule.
+
+    A recorded outcome is not replaced by recording another (cohort decisions may rest on it); it is
+    corrected with ``correction_reason`` (``outcome record --correct --reason TEXT``): the earlier value
+    is kept in ``outcome_corrections`` and in the audit (``outcome.correct``, before and after), and the
+    rule is re-applied to the corrected counts by ``core.cohorts.correct_outcome``, which refuses a
+    correction that would reverse a cohort decision already taken (the decision stands and is reviewed).
+    """
+    check_study_id(study_id)
     registry.database.check_schema()
     if outcome is Outcome.PENDING:
         raise InputError(
             "'pending' is not an outcome", field="--outcome", fix="use benefit, no_benefit or not_evaluable"
         )
+    if correction_reason is not None and not correction_reason.strip():
+        raise InputError("the correction reason is empty", field="--reason", fix="say why the outcome is corrected")
     now = registry.now()
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
@@ -1095,7 +1239,26 @@ def record_outcome(registry: Registry, study_id: str, outcome: Outcome) -> dict[
         enrolment = enrolments[-1]
         cohort = repository.get_cohort_or_raise(session, name_or_id=enrolment.cohort_id, lock=True)
         state = repository.cohort_state(session, cohort=cohort)
-        new_state, transitions = core_record_outcome(state, enrolment.position, outcome)
+        if correction_reason is not None:
+            return _correct_outcome(
+                registry,
+                session,
+                study_id=study_id,
+                enrolment=enrolment,
+                cohort=cohort,
+                state=state,
+                outcome=outcome,
+                reason=correction_reason.strip(),
+                at=now,
+            )
+        try:
+            new_state, transitions = core_record_outcome(state, enrolment.position, outcome)
+        except ConflictError:
+            raise ConflictError(
+                f"patient '{study_id}' already has week-16 outcome {enrolment.outcome} in cohort '{cohort.name}'; "
+                "a recorded outcome is not replaced because cohort decisions may rest on it: to correct it, run "
+                f"`oncobasket outcome record {study_id} --outcome {outcome} --correct --reason TEXT`"
+            ) from None
         before = {"outcome": enrolment.outcome}
         changed = enrolment.outcome != str(outcome)
         if changed:
@@ -1119,9 +1282,74 @@ def record_outcome(registry: Registry, study_id: str, outcome: Outcome) -> dict[
             "cohort": cohort.name,
             "outcome": str(outcome),
             "changed": changed,
+            "corrected": False,
+            "previous_outcome": None,
+            "correction_reason": None,
             "cohort_status": cohort.status,
             "transitions": [_transition_view(item) for item in transitions],
         }
+
+
+def _correct_outcome(
+    registry: Registry,
+    session: Session,
+    *,
+    study_id: str,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    state: CohortState,
+    outcome: Outcome,
+    reason: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """Correct a recorded outcome (under the cohort's row lock) and re-apply the rule from the corrected counts."""
+    if enrolment.outcome == str(Outcome.PENDING):
+        raise ConflictError(
+            f"patient '{study_id}' has no week-16 outcome recorded in cohort '{cohort.name}' yet; there is "
+            "nothing to correct: record it without --correct"
+        )
+    if enrolment.outcome == str(outcome):
+        raise InputError(
+            f"patient '{study_id}' already has outcome {outcome}; there is nothing to correct",
+            field="--outcome",
+            fix="give the corrected outcome",
+        )
+    try:
+        new_state, transitions = core_correct_outcome(state, enrolment.position, outcome)
+    except ConflictError as refused:
+        raise ConflictError(f"patient '{study_id}', cohort '{cohort.name}': {refused}") from None
+    previous = enrolment.outcome
+    enrolment.outcome = str(outcome)
+    row = repository.add_outcome_correction(
+        session,
+        enrolment_id=enrolment.id,
+        outcome_before=previous,
+        outcome_after=str(outcome),
+        reason=reason,
+        recorded_at=at,
+    )
+    _apply(registry, session, cohort=cohort, state=new_state, transitions=transitions, study_id=study_id, at=at)
+    registry.audit(
+        session,
+        at=at,
+        action="outcome.correct",
+        entity="enrolment",
+        entity_id=enrolment.id,
+        study_id=study_id,
+        before={"outcome": previous, "cohort": cohort.name},
+        after={"outcome": str(outcome), "cohort": cohort.name, "reason": reason, "correction_id": row.id},
+    )
+    return {
+        "study_id": study_id,
+        "cohort": cohort.name,
+        "outcome": str(outcome),
+        "changed": True,
+        "corrected": True,
+        "previous_outcome": previous,
+        "correction_reason": reason,
+        "cohort_status": cohort.status,
+        "transitions": [_transition_view(item) for item in transitions],
+    }
 
 
 def pool_counts(registry: Registry, cohort_ref: str, *, source: str, evaluable: int, benefit: int) -> dict[str, Any]:

@@ -27,6 +27,9 @@ Choices this module makes, each because the sources leave it open (docs/cohorts.
   applies at once. Opening stage 2 or a place while suspended is recorded but takes effect on resume.
 - Outcomes may still be recorded after a final decision (for the report), but never change the status:
   there is no transition out of a closed cohort.
+- **Corrections** of a recorded outcome (:func:`correct_outcome`) are applied only when every decision
+  already taken still holds on the corrected counts; the rule then moves on from there. A correction that
+  would reverse a decision (or overfill a stage) is refused: the decision stands and must be reviewed.
 
 Patients are identified by their index in enrolment order, starting at 0. The module is pure: every
 function returns a new state and the transitions it made, each with the counts that justified it.
@@ -520,6 +523,21 @@ def enrol(state: CohortState) -> tuple[CohortState, tuple[Transition, ...]]:
     return _settle(state, f"the patient at place {index + 1} enrolled in {stage_name}")
 
 
+def _checked_outcome(state: CohortState, index: int, outcome: Outcome, pending_rule: str) -> Outcome:
+    """The place must exist and the outcome must be a final one (pending is where every patient starts)."""
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(state.outcomes):
+        raise NotFoundError(f"no patient at index {index!r} in this cohort ({len(state.outcomes)} enrolled)")
+    try:
+        checked = Outcome(outcome)
+    except ValueError:
+        raise InputError(
+            f"unknown outcome {outcome!r}", field="outcome", fix="use benefit, no_benefit or not_evaluable"
+        ) from None
+    if checked is Outcome.PENDING:
+        raise InputError(pending_rule, field="outcome", fix="use benefit, no_benefit or not_evaluable")
+    return checked
+
+
 def record_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[CohortState, tuple[Transition, ...]]:
     """Record the week-16 outcome of the patient at ``index`` (enrolment order, from 0).
 
@@ -527,18 +545,7 @@ def record_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[Co
     may already rest on it (raise :class:`ConflictError`). Outcomes recorded after a final decision are
     kept for the report but change no status.
     """
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(state.outcomes):
-        raise NotFoundError(f"no patient at index {index!r} in this cohort ({len(state.outcomes)} enrolled)")
-    try:
-        outcome = Outcome(outcome)
-    except ValueError:
-        raise InputError(
-            f"unknown outcome {outcome!r}", field="outcome", fix="use benefit, no_benefit or not_evaluable"
-        ) from None
-    if outcome is Outcome.PENDING:
-        raise InputError(
-            "cannot record 'pending' as an outcome", field="outcome", fix="use benefit, no_benefit or not_evaluable"
-        )
+    outcome = _checked_outcome(state, index, outcome, "cannot record 'pending' as an outcome")
     patient = state.outcomes[index]
     if patient.outcome is outcome:
         return state, ()
@@ -555,6 +562,111 @@ def record_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[Co
     if outcome is Outcome.NOT_EVALUABLE:
         cause += ", so the place is freed for a replacement"
     return _settle(state, cause)
+
+
+#: Rule statuses reached only after stage 1 opened stage 2 (stage-1 benefits > r1).
+_PAST_STAGE1 = STAGE2_STATUSES | {CohortStatus.PROMISING, CohortStatus.EXPANSION, CohortStatus.CLOSED_NEGATIVE}
+#: Rule statuses reached only after the benefits exceeded r.
+_PROMISING_TAKEN = frozenset({CohortStatus.PROMISING, CohortStatus.EXPANSION})
+
+
+def _broken_decision(state: CohortState) -> str | None:
+    """Why a decision the cohort has already taken no longer holds on the state's counts, or None.
+
+    Each status the rule reached rests on counts (Simon 1989; DOMAIN.md section 3): stage 2 on stage-1
+    benefits > r1, promising on benefits > r, futility on stage-1 benefits that could not exceed r1 even
+    with benefit in every pending patient and unfilled place, negative likewise for r. Places are also
+    never overfilled by the cohort's own patients (docs/cohorts.md).
+    """
+    rule = state.rule
+    counted = _count(state)
+    status = state.rule_status
+    if status in _PAST_STAGE1 and counted.benefit[1] <= rule.r1:
+        return (
+            f"stage 2 was opened because the stage-1 benefits exceeded r1 = {rule.r1}; with the correction "
+            f"stage 1 has {_benefits(counted.benefit[1])} among {counted.evaluable[1]} evaluable"
+        )
+    if status in _PROMISING_TAKEN and counted.rule_benefit <= rule.r:
+        return (
+            f"the cohort was found promising because the benefits exceeded r = {rule.r}; with the correction "
+            f"it has {_benefits(counted.rule_benefit)} among {counted.rule_evaluable} evaluable"
+        )
+    if status is CohortStatus.CLOSED_FUTILITY:
+        unfilled = max(0, rule.n1 - counted.taken(1))
+        best_case = counted.benefit[1] + counted.pending[1] + unfilled
+        if best_case > rule.r1:
+            return (
+                f"the cohort was closed for futility because stage 1 could not exceed r1 = {rule.r1} benefits; "
+                f"with the correction it could reach {best_case} ({_benefits(counted.benefit[1])}, "
+                f"{counted.pending[1]} pending, {unfilled} unfilled places)"
+            )
+    if status is CohortStatus.CLOSED_NEGATIVE:
+        unfilled = max(0, rule.n - counted.rule_taken)
+        best_case = counted.rule_benefit + counted.rule_pending + unfilled
+        if best_case > rule.r:
+            return (
+                f"the cohort was closed as negative because it could not exceed r = {rule.r} benefits; with the "
+                f"correction it could reach {best_case} ({_benefits(counted.rule_benefit)}, "
+                f"{counted.rule_pending} pending, {unfilled} unfilled places)"
+            )
+    local_stage1 = local_rule = local_expansion = 0
+    for patient in state.outcomes:
+        if patient.outcome is Outcome.NOT_EVALUABLE:
+            continue
+        if patient.stage == EXPANSION_STAGE:
+            local_expansion += 1
+            continue
+        local_rule += 1
+        local_stage1 += patient.stage == 1
+    if local_stage1 > rule.n1 or local_rule > rule.n or local_expansion > (state.expansion_places or 0):
+        return (
+            "the place the patient's not-evaluable outcome freed has been given to a replacement; counting the "
+            "patient again would overfill the stage"
+        )
+    return None
+
+
+def correct_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[CohortState, tuple[Transition, ...]]:
+    """Correct the recorded week-16 outcome of the patient at ``index`` (a data correction, e.g. a W16 scan
+    re-read), then re-apply the two-stage rule to the corrected counts.
+
+    The rule's decisions are taken as soon as they are certain and a closed cohort never reopens
+    (docs/cohorts.md; Simon 1989: the stage-1 decision is final). So a correction is applied only when
+    every decision the cohort has already taken still holds on the corrected counts; the rule then moves on
+    from there (a corrected outcome may open stage 2, free a place, or make futility, negative or promising
+    certain). A correction that would reverse a decision already taken (stage 2 opened, promising, closed
+    for futility or as negative) or overfill a stage is refused with :class:`ConflictError`: the cohort
+    decision stands and must be reviewed by the trial team; nothing is recomputed behind its back, because
+    patients may already have been enrolled, or turned away, on that decision.
+    """
+    outcome = _checked_outcome(state, index, outcome, "cannot correct an outcome to 'pending'")
+    patient = state.outcomes[index]
+    if patient.outcome is Outcome.PENDING:
+        raise ConflictError(
+            f"the patient at place {index + 1} has no week-16 outcome recorded yet; record it, there is nothing "
+            "to correct"
+        )
+    if patient.outcome is outcome:
+        raise InputError(
+            f"the patient at place {index + 1} already has outcome {outcome.value}; there is nothing to correct",
+            field="outcome",
+            fix="give the corrected outcome",
+        )
+    outcomes = list(state.outcomes)
+    outcomes[index] = patient._replace(outcome=outcome)
+    corrected = replace(state, outcomes=tuple(outcomes))
+    broken = _broken_decision(corrected)
+    if broken is not None:
+        raise ConflictError(
+            f"correcting the patient at place {index + 1} from {patient.outcome.value} to {outcome.value} would "
+            f"reverse a cohort decision already taken: {broken}; the cohort decision stands (a closed or "
+            "advanced cohort never goes back, docs/cohorts.md) and must be reviewed by the trial team"
+        )
+    cause = (
+        f"correction: the patient at place {index + 1} (stage {patient.stage}): "
+        f"{patient.outcome.value.replace('_', ' ')} -> {outcome.value.replace('_', ' ')}"
+    )
+    return _settle(corrected, cause)
 
 
 def add_pooled(state: CohortState, pooled: PooledCount) -> tuple[CohortState, tuple[Transition, ...]]:

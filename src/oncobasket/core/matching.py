@@ -21,7 +21,7 @@ evaluated against the index. Semantics are documented in docs/matching.md; in sh
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -61,7 +61,7 @@ from oncobasket.core.protocol import (
     cohort_name,
     rule_genes,
 )
-from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.core.tumour_types import ResolvedTumourType, TumourTypes
 from oncobasket.core.variant_effects import (
     CODON_EDITS,
     EXON_CLASSES,
@@ -215,13 +215,19 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class ProfileMatches:
-    """All of one sample's matches plus the notes on rules that could not be evaluated or nearly matched."""
+    """All of one sample's matches plus the notes on rules that could not be evaluated or nearly matched.
+
+    ``tumour_type`` is the current OncoTree code matched on; ``entered_tumour_type`` the code as given,
+    which differs when a retired code was mapped to its successor (``warnings`` then says so).
+    """
 
     sample_id: str
     tumour_type: str
     tumour_group: str
     matches: tuple[Match, ...]
     notes: tuple[str, ...] = ()
+    entered_tumour_type: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -230,6 +236,10 @@ class ProfileMatches:
             "tumour_group": self.tumour_group,
             "matches": [item.as_dict() for item in self.matches],
             "notes": list(self.notes),
+            "entered_tumour_type": self.entered_tumour_type
+            if self.entered_tumour_type is not None
+            else self.tumour_type,
+            "warnings": list(self.warnings),
         }
 
 
@@ -791,14 +801,29 @@ def _compiled(protocol: Protocol) -> CompiledProtocol:
     return found
 
 
+def resolve_patient(patient: PatientFacts, tumour_types: TumourTypes) -> tuple[PatientFacts, ResolvedTumourType]:
+    """The patient with the current OncoTree code for the tumour type, and the resolution.
+
+    A retired code with one successor (OncoTree history: ``GBM`` -> ``GB``) is replaced by it and the
+    resolution carries the warning naming both codes; an unknown or ambiguous code raises
+    :class:`InputError` (``TumourTypes.resolve``).
+    """
+    resolved = tumour_types.resolve(patient.tumour_type, field="tumour type")
+    if resolved.code == patient.tumour_type:
+        return patient, resolved
+    return replace(patient, tumour_type=resolved.code), resolved
+
+
 def tumour_group(protocol: Protocol, tumour_types: TumourTypes, patient: PatientFacts) -> str:
     """The patient's cohort tumour group.
 
     The nearest OncoTree ancestor (or the code itself) that a group lists decides; else an ICD-10 code
-    listed by a group (a listed code matches its sub-codes); else the protocol's ``fallback_group``; else
-    the OncoTree main type of the code (e.g. ``Melanoma``), so that cohorts stay one tumour type each.
+    listed by a group (a listed code matches its sub-codes) whose OncoTree codes the patient's code does
+    not contradict (:func:`_icd10_fits`); else the protocol's ``fallback_group``; else the OncoTree main
+    type of the code (e.g. ``Melanoma``), so that cohorts stay one tumour type each. A retired OncoTree
+    code is read as its successor.
     """
-    return _tumour_group(_compiled(protocol), tumour_types, patient)
+    return _tumour_group(_compiled(protocol), tumour_types, resolve_patient(patient, tumour_types)[0])
 
 
 def _tumour_group(compiled: CompiledProtocol, tumour_types: TumourTypes, patient: PatientFacts) -> str:
@@ -819,11 +844,35 @@ def _tumour_group(compiled: CompiledProtocol, tumour_types: TumourTypes, patient
             if any(
                 wanted == code or wanted.startswith(code + ".") or (len(code) == 3 and wanted.startswith(code))
                 for code in group_item.icd10
-            ):
+            ) and _icd10_fits(group_item.oncotree, lineage, tumour_types):
                 return group_item.name
     if compiled.protocol.fallback_group:
         return compiled.protocol.fallback_group
     return tumour_types.main_type(patient.tumour_type) or tumour_types.types[lineage[0]].name
+
+
+def _icd10_fits(group_codes: tuple[str, ...], lineage: tuple[str, ...], tumour_types: TumourTypes) -> bool:
+    """Whether an ICD-10 code may place the patient in a group that lists ``group_codes``.
+
+    ICD-10 chapter II codes solid tumours by site (topography), not by histology, and C34 covers small-cell
+    as well as non-small-cell lung cancer. So an ICD-10 code may place a tumour whose OncoTree code is less
+    specific than the group's codes (``LUNG`` with C34.1 in NSCLC) or belongs to another tissue (a melanoma
+    coded C80, unknown primary, in CUP), but never overrules an OncoTree diagnosis of the same tissue
+    (``SCLC`` with C34.1 is not NSCLC; ``MBL`` with C71.6 is not a glioma). A group without OncoTree codes
+    is decided by ICD-10 alone.
+    """
+    if not group_codes:
+        return True
+    code = lineage[0]
+    tissue = lineage[-2] if len(lineage) > 1 else code
+    for listed in group_codes:
+        listed_lineage = tumour_types.lineage(listed)
+        if code in listed_lineage:
+            return True
+        listed_tissue = listed_lineage[-2] if len(listed_lineage) > 1 else listed
+        if listed_tissue != tissue:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -917,6 +966,7 @@ def evaluate_profile(
 ) -> ProfileMatches:
     """Matches plus sample-level notes (rules not evaluable on this profile, near misses)."""
     compiled = protocol if isinstance(protocol, CompiledProtocol) else _compiled(protocol)
+    patient, resolved = resolve_patient(patient, tumour_types)
     group = _tumour_group(compiled, tumour_types, patient)
     lineage = frozenset(tumour_types.lineage(patient.tumour_type))
     index = _index(profile, compiled.genes)
@@ -1039,4 +1089,6 @@ def evaluate_profile(
         tumour_group=group,
         matches=tuple(matches),
         notes=note_lines,
+        entered_tumour_type=resolved.entered,
+        warnings=(f"tumour type: {resolved.warning}",) if resolved.warning else (),
     )

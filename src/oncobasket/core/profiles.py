@@ -6,6 +6,7 @@ registry and the reports share one shape. Values are frozen; a step returns a ne
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -62,24 +63,53 @@ class TmbThresholds:
     high_above: float = 20.0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.intermediate_from <= self.high_above:
+        if not (
+            math.isfinite(self.intermediate_from)
+            and math.isfinite(self.high_above)
+            and 0 <= self.intermediate_from <= self.high_above
+        ):
             raise ValueError(
-                f"TMB thresholds must satisfy 0 <= intermediate_from ({self.intermediate_from}) "
-                f"<= high_above ({self.high_above})"
+                f"TMB thresholds must satisfy 0 <= intermediate_from ({self.intermediate_from:g}) "
+                f"<= high_above ({self.high_above:g}), in mutations/Mb"
             )
+
+    @classmethod
+    def parse(cls, text: str) -> TmbThresholds:
+        """``"LOW,HIGH"`` (mutations/Mb): low < LOW <= intermediate <= HIGH < high, e.g. ``"5,20"``."""
+        parts = [part.strip() for part in text.split(",")]
+        if len(parts) != 2:
+            raise ValueError(f"'{text}' is not two cut-offs LOW,HIGH")
+        try:
+            low, high = (float(part) for part in parts)
+        except ValueError:
+            raise ValueError(f"'{text}' is not two numbers LOW,HIGH") from None
+        return cls(intermediate_from=low, high_above=high)
+
+    def describe(self) -> str:
+        return f"low < {self.intermediate_from:g} <= intermediate <= {self.high_above:g} < high mutations/Mb"
 
 
 @dataclass(frozen=True, slots=True)
 class MsiThresholds:
     """When an MSI result is called and how.
 
-    ``min_usable_sites``: InPreD reporting rule, at least 40 usable loci are needed to call a status
-    (DOMAIN.md section 7). ``msi_high_percent``: the TSO500 Local App calls MSI-High when at least
-    20 % of usable sites are unstable (Illumina TSO500 Local App v2 user guide, MSI section).
+    ``min_usable_sites``: InPreD reporting rule, at least 40 usable loci (of the assay's 130) are needed
+    to call a status (DOMAIN.md section 7; Illumina's DRAGEN panel guidance: 130 sites, at least 40
+    qualified for a valid score). ``msi_high_percent``: the TSO500 Local App calls MSI-High when at least
+    20 % of usable sites are unstable (Illumina TSO500 Local App v2 user guide, MSI section; neither
+    DOMAIN.md nor FORMATS.md fixes it, so it is configurable).
     """
 
     min_usable_sites: int = 40
     msi_high_percent: float = 20.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_usable_sites, bool) or self.min_usable_sites < 1:
+            raise ValueError(f"the fewest usable MSI sites must be a whole number >= 1, not {self.min_usable_sites}")
+        if not (math.isfinite(self.msi_high_percent) and 0 < self.msi_high_percent <= 100):
+            raise ValueError(
+                f"the MSI-H threshold must be a percentage of unstable sites in (0, 100], not {self.msi_high_percent:g}"
+            )
 
 
 def classify_tmb(per_mb: float, thresholds: TmbThresholds = TmbThresholds()) -> TmbClass:
@@ -261,10 +291,16 @@ class QcMetric:
     def describe_failure(self) -> str:
         bounds = []
         if self.lsl is not None:
-            bounds.append(f">= {self.lsl:g}")
+            bounds.append(f">= {_plain(self.lsl)}")
         if self.usl is not None:
-            bounds.append(f"<= {self.usl:g}")
-        return f"{self.name} = {self.value:g} (guideline {' and '.join(bounds)})"
+            bounds.append(f"<= {_plain(self.usl)}")
+        value = "NA" if self.value is None else _plain(self.value)
+        return f"{self.name} = {value} (guideline {' and '.join(bounds)})"
+
+
+def _plain(value: float) -> str:
+    """A metric as the lab wrote it: read counts like 9000000 stay whole numbers, never 9e+06."""
+    return f"{value:.0f}" if value.is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,7 +419,10 @@ class ProfileSettings:
 
     ``build`` is the genome build recorded at upload (a TSO500 combined output carries none; Local
     App 2.x is GRCh37). ``tumour_purity_percent``, when given, turns CNV fold changes into
-    estimated copy numbers.
+    estimated copy numbers. ``tmb_thresholds`` and ``msi_thresholds`` are the laboratory's reporting
+    rules for the TMB class and the MSI call (defaults: InPreD Norway and the TSO500 Local App, see the
+    classes); ``oncobasket profile``/``match``/``screen`` set them with ``--tmb-cutoffs``,
+    ``--msi-min-sites`` and ``--msi-unstable-percent``.
     """
 
     build: GenomeBuild | None = None

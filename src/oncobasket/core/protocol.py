@@ -687,7 +687,8 @@ class Protocol:
     """A whole trial protocol (see the module docstring for its shape).
 
     ``source`` is where it was read from (a file name), for messages. ``group_of_code`` is derived:
-    OncoTree code -> group name for the codes the groups list.
+    OncoTree code -> group name for the codes the groups list. ``warnings`` are what the reader changed
+    and why, e.g. a retired OncoTree code replaced by its successor (naming both codes and the line).
     """
 
     name: str
@@ -707,6 +708,7 @@ class Protocol:
     oncotree_version: str | None = None
     source: str | None = None
     description: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def drug(self, key: str) -> Drug | None:
         for item in self.drugs:

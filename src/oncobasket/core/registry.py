@@ -46,6 +46,16 @@ _DECISION_MEANING = {
 COHORT_DECISIONS = frozenset({MtbDecisionCode.A, MtbDecisionCode.B})
 
 
+class NonTrialOption(StrEnum):
+    """Which non-trial option a decision C recommends (InPreD MTB code C, DOMAIN.md section 7: "a non-trial
+    option is recommended (other trial, early access, standard care)"; the IMPRESS results paper reports
+    these apart: Puco et al., Acta Oncol 2024;63:379-384)."""
+
+    OTHER_TRIAL = "other_trial"
+    EARLY_ACCESS = "early_access"
+    STANDARD_CARE = "standard_care"
+
+
 class NotTreatedReason(StrEnum):
     """Why a matched patient did not start trial treatment (IMPRESS funnel, Puco et al. 2024)."""
 
@@ -73,6 +83,11 @@ ECOG_RANGE = range(6)
 # Study IDs are pseudonyms: letters, digits and - _ . only, so that no name or birth date slips in
 # with spaces or slashes; the length cap keeps them usable as file and table keys.
 _STUDY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# The shape of a Norwegian national identity number (fødselsnummer or D-number: birth date DDMMYY and a
+# five-digit individual number, 11 digits; Skatteetaten, "Fødselsnummer"), written whole or as 6 + 5
+# digits with a separator. Refused anywhere in an ID, also behind a prefix ("IMP-01019012345"): a
+# pseudonym never needs such a run of digits, and a national ID in the registry is personal data.
+_NATIONAL_ID = re.compile(r"(?<!\d)\d{6}[-._]?\d{5}(?!\d)")
 _LAB = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9_]*)=(?P<value>[^=\s]+)")
 # The first year in which a living cancer patient could plausibly be born; later years are checked
 # against the screening year by the service, which has the clock.
@@ -80,12 +95,25 @@ _EARLIEST_BIRTH_YEAR = 1900
 
 
 def check_study_id(study_id: str, *, field_name: str = "STUDY_ID") -> str:
-    """A pseudonymous study ID: 1-64 characters, letters, digits, ``.``, ``_`` and ``-``."""
+    """A pseudonymous study ID: 1-64 characters, letters, digits, ``.``, ``_`` and ``-``, and nothing
+    shaped like a national identity number (11 digits, or 6 + 5 digits with a separator).
+
+    The errors never repeat the value: a study ID that breaks these rules may be a name or a national
+    identity number, and errors must carry no personal data (errors.py; ARCHITECTURE.md privacy rule).
+    """
+    if _NATIONAL_ID.search(study_id):
+        raise InputError(
+            "looks like a national identity number (11 digits, or 6 + 5 digits with a separator: the shape of "
+            "a Norwegian fødselsnummer); the value is not repeated here because it may be personal data",
+            field=field_name,
+            fix="use the trial's pseudonymous study ID, e.g. OB-0001, never a national identity number",
+        )
     if not _STUDY_ID.fullmatch(study_id):
         raise InputError(
-            f"'{study_id}' is not a study ID",
+            "is not a pseudonymous study ID (1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit); the value is not repeated here because it may be personal data",
             field=field_name,
-            fix="use the pseudonymous study ID: 1-64 letters, digits, '.', '_' or '-' (e.g. IMP-0001)",
+            fix="use the trial's pseudonymous study ID, e.g. OB-0001",
         )
     return study_id
 
@@ -134,6 +162,41 @@ def parse_not_treated_reason(text: str) -> NotTreatedReason:
             field="--reason",
             fix=f"use one of: {', '.join(reason.value for reason in NotTreatedReason)}",
         ) from None
+
+
+def parse_non_trial_option(text: str) -> NonTrialOption:
+    """The non-trial option of a decision C: other_trial, early_access or standard_care."""
+    try:
+        return NonTrialOption(text.strip().lower().replace("-", "_"))
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a non-trial option",
+            field="--option",
+            fix=f"use one of: {', '.join(option.value for option in NonTrialOption)}",
+        ) from None
+
+
+def correction_reason(*, correct: bool, reason: str | None) -> str | None:
+    """The reason of a correction (``--correct --reason TEXT``), or None when the command records afresh.
+
+    A correction is a new event that names why (DOMAIN: "Nothing is ever deleted; corrections are new
+    events"), so ``--correct`` needs a reason and a reason belongs only to a correction.
+    """
+    if not correct:
+        if reason is not None:
+            raise InputError(
+                "--reason is only given with --correct",
+                field="--reason",
+                fix="add --correct to correct the recorded value, or leave out --reason",
+            )
+        return None
+    if reason is None or not reason.strip():
+        raise InputError(
+            "a correction needs its reason",
+            field="--reason",
+            fix="add --reason TEXT saying why the recorded value is corrected (e.g. 'W16 scan re-read by radiology')",
+        )
+    return reason.strip()
 
 
 def parse_outcome(text: str) -> Outcome:
@@ -231,6 +294,9 @@ class DecisionForm:
 
     A confirms the trial match (the drug and biomarker may be given to pick one of several matches);
     B proposes another alteration and must name the drug and biomarker; C and D name no trial drug.
+    C must name which non-trial option it recommends (``option``: other trial, early access or standard
+    care, DOMAIN.md section 7); A, B and D name none. ``correction_reason`` makes the form a correction
+    of the decision in force (a new decision that supersedes it, with the reason); None records afresh.
     """
 
     study_id: str
@@ -239,11 +305,30 @@ class DecisionForm:
     meeting_date: date
     drug: str | None = None
     biomarker: str | None = None
+    option: NonTrialOption | None = None
+    correction_reason: str | None = None
 
     def __post_init__(self) -> None:
         check_study_id(self.study_id)
         if not self.rationale.strip():
             raise InputError("the rationale is empty", field="--rationale", fix="say why the tumour board decided so")
+        if self.correction_reason is not None and not self.correction_reason.strip():
+            raise InputError(
+                "the correction reason is empty", field="--reason", fix="say why the decision is corrected"
+            )
+        if self.code is MtbDecisionCode.C and self.option is None:
+            raise InputError(
+                "decision C (non-trial option) needs the option the board recommends",
+                field="--option",
+                fix=f"add --option with one of: {', '.join(option.value for option in NonTrialOption)}",
+            )
+        if self.code is not MtbDecisionCode.C and self.option is not None:
+            raise InputError(
+                f"decision {self.code} ({self.code.meaning}) names no non-trial option; "
+                "--option is only for decision C",
+                field="--option",
+                fix="leave out --option, or record decision C",
+            )
         if self.code is MtbDecisionCode.B and (self.drug is None or self.biomarker is None):
             raise InputError(
                 "decision B (another alteration) needs the drug and the biomarker",

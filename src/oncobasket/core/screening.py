@@ -64,7 +64,7 @@ from oncobasket.core.protocol import (
     iter_leaves,
     rule_genes,
 )
-from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.core.tumour_types import ResolvedTumourType, TumourTypes
 from oncobasket.core.variant_effects import (
     CODON_EDITS,
     EXON_CLASSES,
@@ -537,6 +537,7 @@ class ScreeningResult:
     matches: pl.DataFrame
     profiles: int
     alterations: int
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, int]:
         return {
@@ -563,6 +564,7 @@ MATCH_COLUMNS = (
     "tumour_group",
     "evidence_source",
     "alterations",
+    "entered_tumour_type",
 )
 
 _ELIGIBILITY = ("eligible", "to_be_confirmed", "ineligible")
@@ -629,6 +631,12 @@ def _tumour_columns(
 
 def check_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> None:
     """Every sample needs one row and a known OncoTree code; raise one error listing the samples that do not."""
+    resolve_tumour_types(samples, tumour_types)
+
+
+def resolve_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> dict[str, ResolvedTumourType]:
+    """Check the samples (see :func:`check_tumour_types`) and resolve each distinct tumour type to a current
+    OncoTree code: a retired code with one successor maps to it (``TumourTypes.resolve``)."""
     repeated = samples.filter(pl.col("sample_id").is_duplicated()).get_column("sample_id").unique(maintain_order=True)
     if repeated.len():
         raise InputError(
@@ -645,7 +653,7 @@ def check_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> None
             fix="give --tumour-type CODE, a --clinical TSV with sample_id and tumour_type, or a MAF ONCOTREE_CODE",
         )
     codes = samples.get_column("tumour_type").unique().to_list()
-    unknown = sorted(code for code in codes if not tumour_types.lineage(code))
+    unknown = sorted(code for code in codes if not tumour_types.lineage(code) and tumour_types.retired(code) is None)
     if unknown:
         bad = samples.filter(pl.col("tumour_type").is_in(unknown)).get_column("sample_id").to_list()
         raise InputError(
@@ -655,6 +663,19 @@ def check_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> None
             field="tumour type",
             fix="use OncoTree codes such as LUAD, COAD, PAAD or CHOL (oncotree.mskcc.org)",
         )
+    resolved: dict[str, ResolvedTumourType] = {}
+    for code in sorted(codes):
+        try:
+            resolved[code] = tumour_types.resolve(code, field="tumour type")
+        except InputError as error:
+            bad = samples.filter(pl.col("tumour_type") == code).get_column("sample_id").to_list()
+            more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise InputError(
+                f"{error.rule} (sample(s) {', '.join(bad[:10])}{more})",
+                field=error.field,
+                fix=error.fix,
+            ) from None
+    return resolved
 
 
 def screen(
@@ -664,7 +685,19 @@ def screen(
 
     Raises :class:`InputError` when a sample has no or an unknown tumour type.
     """
-    check_tumour_types(samples, tumour_types)
+    resolved = resolve_tumour_types(samples, tumour_types)
+    # A retired code is matched as its successor; the code as given stays in entered_tumour_type.
+    samples = samples.with_columns(
+        pl.col("tumour_type").alias("entered_tumour_type"),
+        pl.col("tumour_type").replace_strict(
+            {code: item.code for code, item in resolved.items()}, return_dtype=pl.String
+        ),
+    )
+    warnings = tuple(
+        f"tumour type: {item.warning} ({samples.filter(pl.col('entered_tumour_type') == code).height} sample(s))"
+        for code, item in resolved.items()
+        if item.warning
+    )
     knowledge = protocol.knowledge
     compiler = _Compiler(knowledge, {}, {})
     node_columns: list[pl.Expr] = []
@@ -729,7 +762,7 @@ def screen(
     # Lazy parts: each filters only the columns it uses (projection pushdown), all collected at once.
     matches = pl.concat(parts, how="vertical").collect() if parts else _empty_matches()
     matches = matches.sort(["order", "evidence_rank", "status_rank", "cohort_name", "drug"]).select(MATCH_COLUMNS)
-    return ScreeningResult(matches=matches, profiles=samples.height, alterations=alterations.height)
+    return ScreeningResult(matches=matches, profiles=samples.height, alterations=alterations.height, warnings=warnings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -828,6 +861,7 @@ def _profile_matches(  # noqa: PLR0917 - one call site, every argument needed
         pl.col("tumour_group"),
         pl.lit(profile.source).alias("evidence_source"),
         found.alias("alterations"),
+        pl.col("entered_tumour_type"),
         pl.lit(EvidenceLevel(profile.evidence).rank, dtype=pl.Int64).alias("evidence_rank"),
         pl.when(on_label).then(4).otherwise(1).cast(pl.Int64).alias("status_rank"),
     )

@@ -1,8 +1,9 @@
 """The registry's tables (SQLAlchemy 2.0 declarative mapping).
 
-The first Alembic migration (``migrations/versions/r0001_initial.py``) creates exactly these tables;
-a test compares the two so they cannot drift apart. Rows are never deleted: corrections are new rows
-(a later decision, a later consent) and every change is also written to ``audit_events``.
+The Alembic migrations (``migrations/versions/``: ``r0001_initial.py``, then
+``r0002_decision_options_and_corrections.py``) create exactly these tables; a test compares the two so
+they cannot drift apart. Rows are never deleted: corrections are new rows (a correcting decision, a
+later consent, an outcome correction) and every change is also written to ``audit_events``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ NAMING = {
 }
 
 Json = JSON(none_as_null=True)
+
+#: Only a decision C names a non-trial option, one of core.registry.NonTrialOption (migration 0002 writes
+#: the same text).
+NON_TRIAL_OPTION_CHECK = (
+    "non_trial_option IS NULL OR (code = 'C' AND non_trial_option IN ('other_trial', 'early_access', 'standard_care'))"
+)
 
 
 class Base(DeclarativeBase):
@@ -176,7 +183,12 @@ class Cohort(Base):
 
 
 class MtbDecision(Base):
-    """A tumour-board decision; a later decision on the same patient supersedes it (never edited)."""
+    """A tumour-board decision; a later decision on the same patient supersedes it (never edited).
+
+    ``non_trial_option`` is the option a decision C recommends (other_trial, early_access,
+    standard_care; null for A, B, D and for C decisions recorded before revision 0002). A correction is a
+    new row whose ``corrects_id`` names the decision it corrects, with ``correction_reason``.
+    """
 
     __tablename__ = "mtb_decisions"
 
@@ -192,6 +204,18 @@ class MtbDecision(Base):
     rationale: Mapped[str] = mapped_column(Text)
     meeting_date: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    non_trial_option: Mapped[str | None] = mapped_column(String(32))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("mtb_decisions.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(NON_TRIAL_OPTION_CHECK, name="non_trial_option_only_for_c"),
+        CheckConstraint(
+            "(corrects_id IS NULL AND correction_reason IS NULL) OR "
+            "(corrects_id IS NOT NULL AND correction_reason IS NOT NULL)",
+            name="correction_has_reason",
+        ),
+    )
 
 
 class Consent(Base):
@@ -228,6 +252,23 @@ class Enrolment(Base):
         UniqueConstraint("cohort_id", "position", name="uq_enrolments_place"),
         UniqueConstraint("cohort_id", "patient_id", name="uq_enrolments_patient"),
     )
+
+
+class OutcomeCorrection(Base):
+    """A corrected week-16 outcome: the enrolment's outcome before and after, and why.
+
+    The enrolment row holds the outcome in force (what the cohort rule uses); these rows keep every
+    earlier value, so a correction never loses what was recorded before it.
+    """
+
+    __tablename__ = "outcome_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    outcome_before: Mapped[str] = mapped_column(String(32))
+    outcome_after: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PooledCount(Base):

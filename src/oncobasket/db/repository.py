@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
 from oncobasket.core.cohorts import CohortState, CohortStatus, EnrolledPatient, Outcome, TwoStageRule
@@ -31,6 +31,7 @@ from oncobasket.db.models import (
     MatchSuggestion,
     MtbDecision,
     NotTreated,
+    OutcomeCorrection,
     Patient,
     PooledCount,
     ProtocolVersion,
@@ -73,14 +74,17 @@ def add_protocol_version(
 # ---------------------------------------------------------------------------------------------
 
 
-def get_patient(session: Session, *, study_id: str) -> Patient | None:
-    """The patient with this study ID, if registered."""
-    return session.scalars(select(Patient).where(Patient.study_id == study_id)).one_or_none()
+def get_patient(session: Session, *, study_id: str, lock: bool = False) -> Patient | None:
+    """The patient with this study ID, if registered; ``lock`` takes its row lock for the transaction."""
+    query = select(Patient).where(Patient.study_id == study_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one_or_none()
 
 
-def get_patient_or_raise(session: Session, *, study_id: str) -> Patient:
+def get_patient_or_raise(session: Session, *, study_id: str, lock: bool = False) -> Patient:
     """The patient with this study ID, or an error saying how to register one."""
-    found = get_patient(session, study_id=study_id)
+    found = get_patient(session, study_id=study_id, lock=lock)
     if found is None:
         raise NotFoundError(
             f"no patient with study ID '{study_id}'; check the ID or register the patient with `oncobasket patient add`"
@@ -167,6 +171,11 @@ def latest_screening(session: Session, *, patient_id: int) -> Screening | None:
     return session.scalars(
         select(Screening).where(Screening.patient_id == patient_id).order_by(Screening.id.desc()).limit(1)
     ).one_or_none()
+
+
+def get_screening(session: Session, *, screening_id: int) -> Screening | None:
+    """A screening by its row ID."""
+    return session.get(Screening, screening_id)
 
 
 def match_suggestions(session: Session, *, screening_id: int) -> Sequence[MatchSuggestion]:
@@ -364,6 +373,29 @@ def patient_enrolments(session: Session, *, patient_id: int) -> Sequence[Enrolme
     return session.scalars(select(Enrolment).where(Enrolment.patient_id == patient_id).order_by(Enrolment.id)).all()
 
 
+def add_outcome_correction(
+    session: Session, *, enrolment_id: int, outcome_before: str, outcome_after: str, reason: str, recorded_at: datetime
+) -> OutcomeCorrection:
+    """Keep a corrected week-16 outcome's earlier value, the new one and why (the enrolment holds the new one)."""
+    row = OutcomeCorrection(
+        enrolment_id=enrolment_id,
+        outcome_before=outcome_before,
+        outcome_after=outcome_after,
+        reason=reason,
+        recorded_at=recorded_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def outcome_corrections(session: Session, *, enrolment_id: int) -> Sequence[OutcomeCorrection]:
+    """An enrolment's outcome corrections, oldest first."""
+    return session.scalars(
+        select(OutcomeCorrection).where(OutcomeCorrection.enrolment_id == enrolment_id).order_by(OutcomeCorrection.id)
+    ).all()
+
+
 def pooled_counts(session: Session, *, cohort_id: int) -> Sequence[PooledCount]:
     """Counts pooled into a cohort from sister trials, in order of entry."""
     return session.scalars(select(PooledCount).where(PooledCount.cohort_id == cohort_id).order_by(PooledCount.id)).all()
@@ -438,8 +470,11 @@ def add_decision(
     rationale: str,
     meeting_date: date,
     recorded_at: datetime,
+    non_trial_option: str | None = None,
+    corrects_id: int | None = None,
+    correction_reason: str | None = None,
 ) -> MtbDecision:
-    """Record a tumour-board decision."""
+    """Record a tumour-board decision (a correction names the decision it corrects and why)."""
     row = MtbDecision(
         patient_id=patient_id,
         screening_id=screening_id,
@@ -452,6 +487,9 @@ def add_decision(
         rationale=rationale,
         meeting_date=meeting_date,
         recorded_at=recorded_at,
+        non_trial_option=non_trial_option,
+        corrects_id=corrects_id,
+        correction_reason=correction_reason,
     )
     session.add(row)
     session.flush()
@@ -459,10 +497,13 @@ def add_decision(
 
 
 def latest_decision(session: Session, *, patient_id: int) -> MtbDecision | None:
-    """The decision in force: the latest meeting's, the last recorded on ties."""
+    """The decision in force: among the decisions no correction superseded, the latest meeting's, the last
+    recorded on ties (a correction may move the meeting date back and still be the one in force)."""
+    correction = aliased(MtbDecision)
+    superseded = select(correction.id).where(correction.corrects_id == MtbDecision.id).exists()
     return session.scalars(
         select(MtbDecision)
-        .where(MtbDecision.patient_id == patient_id)
+        .where(MtbDecision.patient_id == patient_id, ~superseded)
         .order_by(MtbDecision.meeting_date.desc(), MtbDecision.id.desc())
         .limit(1)
     ).one_or_none()

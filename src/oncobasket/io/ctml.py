@@ -36,7 +36,14 @@ import yaml
 
 from oncobasket.core.errors import FormatError, InputError
 from oncobasket.core.genes import current_symbol
-from oncobasket.core.matching import EligibilityStatus, Match, PatientFacts, ProfileMatches, evaluate_profile
+from oncobasket.core.matching import (
+    EligibilityStatus,
+    Match,
+    PatientFacts,
+    ProfileMatches,
+    evaluate_profile,
+    resolve_patient,
+)
 from oncobasket.core.profiles import MolecularProfile
 from oncobasket.core.protein import parse_protein_change
 from oncobasket.core.protocol import (
@@ -924,6 +931,8 @@ class CtmlResult:
     matches: tuple[CtmlMatch, ...]
     notes: tuple[str, ...]
     trial: CtmlTrial
+    entered_tumour_type: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -933,13 +942,19 @@ class CtmlResult:
             "matches": [item.as_dict() for item in self.matches],
             "notes": list(self.notes),
             "unsupported": [item.as_dict() for item in self.trial.unsupported],
+            "entered_tumour_type": self.entered_tumour_type or self.tumour_type,
+            "warnings": list(self.warnings),
         }
 
 
 def match_ctml(
     profile: MolecularProfile, patient: PatientFacts, trial: CtmlTrial, tumour_types: TumourTypes
 ) -> CtmlResult:
-    """Every arm of ``trial`` the profile matches, with eligibility and reasons (docs/ctml.md)."""
+    """Every arm of ``trial`` the profile matches, with eligibility and reasons (docs/ctml.md).
+
+    A retired OncoTree code of the patient is read as its successor, with a warning (docs/matching.md).
+    """
+    patient, tumour = resolve_patient(patient, tumour_types)
     matches: list[CtmlMatch] = []
     notes: list[str] = []
     for arm in trial.arms:
@@ -962,7 +977,16 @@ def match_ctml(
                 status = EligibilityStatus.INELIGIBLE
             adjusted = replace(item, eligibility=status, reasons=tuple(reasons), cohort=arm.label)
             matches.append(CtmlMatch(adjusted, arm, trial))
-    return CtmlResult(profile.sample_id, patient.tumour_type.upper(), tuple(matches), tuple(notes), trial)
+    warnings = (f"tumour type: {tumour.warning}",) if tumour.warning else ()
+    return CtmlResult(
+        profile.sample_id,
+        patient.tumour_type.upper(),
+        tuple(matches),
+        tuple(notes),
+        trial,
+        entered_tumour_type=tumour.entered,
+        warnings=warnings,
+    )
 
 
 def unsupported_lines(trial: CtmlTrial) -> Sequence[str]:

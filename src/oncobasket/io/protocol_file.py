@@ -70,6 +70,9 @@ _GENE = re.compile(r"^[A-Z0-9][A-Za-z0-9.\-]*$")
 _CODON = re.compile(r"^[ACDEFGHIKLMNPQRSTVWY]\d+$")
 _ICD10 = re.compile(r"^[A-Z]\d{2}(\.\d{1,2})?$")
 
+#: values that hold a place for a citation without being one (compared lower-case, without . ? ! - at the ends).
+_PLACEHOLDERS = frozenset({"", "todo", "tbd", "tbc", "fixme", "xxx", "unknown", "none", "n/a", "na", "source"})
+
 _LEAF_KEYS = (
     "protein",
     "codon",
@@ -141,6 +144,7 @@ class _Reader:
         self.knowledge = Knowledge()
         self.group_names: set[str] = set()
         self._drug_nodes: list[tuple[yaml.Node, str]] = []
+        self.warnings: list[str] = []
 
     # -- errors and primitive values ---------------------------------------------------------
 
@@ -237,15 +241,28 @@ class _Reader:
         return current_symbol(value.upper())
 
     def oncotree_code(self, node: yaml.Node, path: str) -> str:
+        """A current OncoTree code. A retired code with one successor (OncoTree history: ``GBM`` -> ``GB``)
+        is replaced by it, with a warning naming both codes and the line; a retired code with several
+        successors, or an unknown code, fails."""
         code = self.text(node, path).upper()
-        if code not in self.tumour_types:
+        if code in self.tumour_types:
+            return code
+        if self.tumour_types.retired(code) is None:
             self.fail(
                 node,
                 path,
                 f"unknown OncoTree code '{code}' (OncoTree {self.tumour_types.version})",
                 "use a code from oncotree.mskcc.org, or load the full OncoTree with --oncotree",
             )
-        return code
+        try:
+            resolved = self.tumour_types.resolve(code, field=path)
+        except InputError as error:
+            self.fail(node, path, error.rule, error.fix)
+        self.warnings.append(
+            f"{self.source}:{node.start_mark.line + 1}: field '{path}': {resolved.warning}; "
+            f"write {resolved.code} in the protocol"
+        )
+        return resolved.code
 
     # -- the protocol ------------------------------------------------------------------------
 
@@ -325,6 +342,7 @@ class _Reader:
             on_label=self.on_label(top["on_label"][1], drugs) if "on_label" in top else (),
             knowledge=self.knowledge,
             source=self.source,
+            warnings=tuple(self.warnings),
         )
 
     def cohort_rule(self, node: yaml.Node, path: str) -> CohortRule:
@@ -340,6 +358,7 @@ class _Reader:
     def tumour_groups(self, node: yaml.Node) -> tuple[TumourGroup, ...]:
         groups: list[TumourGroup] = []
         owner: dict[str, str] = {}
+        icd10_owner: dict[str, str] = {}
         for index, item in enumerate(self.sequence(node, "tumour_groups")):
             path = f"tumour_groups[{index}]"
             entry = self.mapping(item, path, ("name", "oncotree", "icd10", "description"), required=("name",))
@@ -367,6 +386,14 @@ class _Reader:
                     code = self.text(value, f"{path}.icd10[{position}]").upper()
                     if not _ICD10.match(code):
                         self.fail(value, f"{path}.icd10[{position}]", f"'{code}' is not an ICD-10 code", "e.g. C22.1")
+                    if code in icd10_owner:
+                        self.fail(
+                            value,
+                            f"{path}.icd10[{position}]",
+                            f"ICD-10 code {code} is already in group '{icd10_owner[code]}'",
+                            "list each ICD-10 code in one group",
+                        )
+                    icd10_owner[code] = name
                     icd10_codes.append(code)
             icd10 = tuple(icd10_codes)
             if not codes and not icd10:
@@ -717,9 +744,10 @@ class _Reader:
                 "cohort_rule",
                 "note",
             ),
-            required=("biomarker", "evidence", "source"),
+            required=("biomarker", "evidence"),
         )
         name = self.text(entry["biomarker"][1], f"{path}.biomarker")
+        source = self.profile_source(node, entry, path, name)
         if "rule" in entry:
             if name in self.biomarkers:
                 self.fail(
@@ -762,7 +790,7 @@ class _Reader:
             evidence=self.choice(
                 entry["evidence"][1], f"{path}.evidence", EvidenceLevel, [str(item) for item in EvidenceLevel]
             ),
-            source=self.text(entry["source"][1], f"{path}.source"),
+            source=source,
             tumour_groups=groups,
             excluded_tumour_types=excluded,
             exclusion_reason=self.optional_text(
@@ -773,6 +801,33 @@ class _Reader:
             else None,
             note=self.optional_text(entry.get("note", (None, None))[1], f"{path}.note"),
         )
+
+    def profile_source(
+        self, node: yaml.Node, entry: dict[str, tuple[yaml.Node, yaml.Node]], path: str, biomarker: str
+    ) -> str:
+        """The citation every biomarker profile must carry: the label section or guideline behind the match
+        (house rule: every rule cites its source; DOMAIN.md section 8: each drug's profiles follow its
+        EMA/FDA label biomarkers and DRUP cohort practice). A placeholder is not a citation."""
+        fix = (
+            'cite the label section or guideline behind this match, e.g. source: "EMA SmPC Tafinlar 4.1" '
+            'or source: "ESMO ESCAT tier I-A (Mateo et al., Ann Oncol 2018)"'
+        )
+        where = f"{path}.source"
+        if "source" not in entry:
+            self.fail(node, where, f"biomarker profile '{biomarker}' has no source", fix)
+        value_node = entry["source"][1]
+        if not isinstance(value_node, yaml.ScalarNode) or value_node.tag == "tag:yaml.org,2002:null":
+            self.fail(value_node, where, f"the source of biomarker profile '{biomarker}' is {_kind(value_node)}", fix)
+        text = str(value_node.value).strip()
+        if text.lower().strip(" .?!-") in _PLACEHOLDERS:
+            self.fail(
+                value_node,
+                where,
+                f"the source of biomarker profile '{biomarker}' is {'empty' if not text else repr(text)}, "
+                "not a citation",
+                fix,
+            )
+        return text
 
     def agreements(self, node: yaml.Node, drugs: tuple[Drug, ...]) -> tuple[Agreement, ...]:
         keys = {drug.key for drug in drugs}
@@ -881,6 +936,7 @@ def summarise(protocol: Protocol) -> dict[str, Any]:
         "tumour_groups": [group.name for group in protocol.tumour_groups],
         "on_label_indications": len(protocol.on_label),
         "agreements": len(protocol.agreements),
+        "warnings": list(protocol.warnings),
         "cohort_rule": {
             "r1": protocol.cohort_rule.r1,
             "n1": protocol.cohort_rule.n1,

@@ -369,6 +369,12 @@ def _resolve_build(settings: ProfileSettings, software: str | None, source: str 
 def _read_combined(path: Path, settings: ProfileSettings) -> _Parts:
     source = str(path)
     text = read_text(path)
+    if not text.strip():
+        raise FormatError(
+            "the file is empty; a CombinedVariantOutput always has at least its banner and section headers",
+            source=source,
+            fix="give the *_CombinedVariantOutput.tsv the TSO500 software wrote; check that the copy finished",
+        )
     preamble, sections = split_sections(text, source)
     banner = preamble[0].cell(0) if preamble and preamble[0].line == 1 else ""
     software = _software(banner)
