@@ -4,14 +4,20 @@ Writes a realistic single-sample somatic VCF of 200,000 records (FORMAT GT:AD:AF
 5 % multi-allelic, 10 % non-PASS, a VEP CSQ annotation on 20 % of the records) into a temporary
 folder, then prints records per second for:
 
-- ``bare``: ``for variant in VCF(path): pass`` (htslib parsing only);
-- ``bare+fields``: the same loop touching, minimally, the fields the reader needs: ALT, FILTER,
-  INFO CSQ, FORMAT AF and FORMAT DP;
-- ``read_vcf``: the OncoBasket reader, which also splits alleles, reads annotations and builds
-  alterations.
+- ``bare``: ``for variant in VCF(path): pass``, the library's own parsing and nothing else;
+- ``same fields``: a loop that reads from cyvcf2 exactly what ``read_vcf`` reads, and nothing more:
+  ALT and INFO CSQ of every record; REF, CHROM, POS, FILTER and FORMAT AF and DP of the annotated
+  ones (opened ``lazy=True``, as the reader opens it). The gap between it and ``bare`` is the
+  library's cost of handing those values to Python; no reader can be faster than this loop;
+- ``read_vcf``: the OncoBasket reader, which also splits alleles, chooses annotations, parses protein
+  changes and builds alterations.
 
-Target: ``read_vcf`` at >= 40 % of the bare+fields speed (also printed against plain bare).
-Run: ``python benchmarks/bench_vcf.py``.
+The issue's target: ``read_vcf`` at >= 40 % of the ``bare`` speed.
+
+Measured fairly: the file is read once by each contender before timing (warm page cache, the HGVS
+grammar built), then the three run interleaved, round after round, and each keeps its best round,
+so that a busy machine slows all three alike.
+Run: ``python benchmarks/bench_vcf.py [RECORDS] [ROUNDS]``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cyvcf2 import VCF
@@ -102,13 +109,15 @@ def bare(path: Path) -> int:
     return count
 
 
-def bare_fields(path: Path) -> int:
-    """The fields read_vcf needs, touched minimally: ALT, FILTER, INFO CSQ, FORMAT AF and DP."""
+def same_fields(path: Path) -> int:
+    """What read_vcf reads from cyvcf2, record by record, without doing anything with it."""
     count = 0
-    for variant in VCF(str(path)):
-        _alts, _filter, _csq = variant.ALT, variant.FILTER, variant.INFO.get("CSQ")
-        _af, _dp = variant.format("AF"), variant.format("DP")
-        count += 1
+    for variant in VCF(str(path), lazy=True):
+        alts, csq = variant.ALT, variant.INFO.get("CSQ")
+        if csq is not None:
+            _ref, _chrom, _pos, _filter = variant.REF, variant.CHROM, variant.POS, variant.FILTER
+            _af, _dp = variant.format("AF"), variant.format("DP")
+            count += len(alts)
     return count
 
 
@@ -117,33 +126,46 @@ def ours(path: Path) -> int:
     return len(profile.alterations) + len(profile.filtered)
 
 
-def best_of(function: object, path: Path, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function(path)  # type: ignore[operator]
-        best = min(best, time.perf_counter() - started)
+TARGET = 0.40
+CONTENDERS: tuple[tuple[str, Callable[[Path], int]], ...] = (
+    ("bare", bare),
+    ("same fields", same_fields),
+    ("read_vcf", ours),
+)
+
+
+def measure(path: Path, rounds: int) -> dict[str, float]:
+    """Best wall time of each contender over interleaved rounds, after one untimed warm-up each."""
+    for _name, function in CONTENDERS:
+        function(path)
+    best = {name: float("inf") for name, _function in CONTENDERS}
+    for _ in range(rounds):
+        for name, function in CONTENDERS:
+            started = time.perf_counter()
+            function(path)
+            best[name] = min(best[name], time.perf_counter() - started)
     return best
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    records = int(argv[1]) if len(argv) > 1 else RECORDS
+    rounds = int(argv[2]) if len(argv) > 2 else 7
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.vcf"
-        write_vcf(path)
-        print(f"file: {RECORDS:,} records, {path.stat().st_size / 1e6:.1f} MB")
-        used = ours(path)
-        print(f"read_vcf kept {used:,} annotated alleles (the rest are counted in warnings)")
-        timings = {
-            name: best_of(function, path)
-            for name, function in (("bare", bare), ("bare+fields", bare_fields), ("read_vcf", ours))
-        }
-        for name, seconds in timings.items():
-            print(f"{name:>12}: {RECORDS / seconds:>12,.0f} records/s ({seconds:.3f} s)")
-        ratio_bare = timings["bare"] / timings["read_vcf"]
-        ratio_fields = timings["bare+fields"] / timings["read_vcf"]
-        print(f"read_vcf speed = {ratio_bare:.0%} of bare, {ratio_fields:.0%} of bare+fields (target >= 40 %)")
+        write_vcf(path, records)
+        print(f"file: {records:,} records, {path.stat().st_size / 1e6:.1f} MB; best of {rounds} interleaved rounds")
+        print(f"read_vcf kept {ours(path):,} annotated alleles (the rest are counted in warnings)")
+        seconds = measure(path, rounds)
+    for name, _function in CONTENDERS:
+        print(
+            f"{name:>12}: {records / seconds[name]:>10,.0f} records/s"
+            f"  ({seconds[name]:.3f} s, {seconds[name] / records * 1e6:.2f} us/record)"
+        )
+    ratio = seconds["bare"] / seconds["read_vcf"]
+    print(f"read_vcf = {ratio:.1%} of bare, {seconds['same fields'] / seconds['read_vcf']:.1%} of same fields")
+    print(f"target >= {TARGET:.0%} of bare: {'MET' if ratio >= TARGET else 'MISSED'}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))
