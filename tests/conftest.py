@@ -23,3 +23,9 @@ def shared_data() -> Path:
 def examples() -> Path:
     """The bundled example inputs shipped with the package."""
     return EXAMPLES
+
+
+@pytest.fixture
+def ob0001(examples: Path) -> Path:
+    """A bundled TSO500 result with BRAF p.V600E and an ERBB2 amplification."""
+    return examples / "tso500" / "run_2026-01" / "Results" / "OB-0001" / "OB-0001_CombinedVariantOutput.tsv"

@@ -444,5 +444,206 @@ def test_cli_match_ctml_rejects_a_protocol_too_and_bad_files(examples: Path, tmp
     )
     failed = _run("match", str(sample), "--tumour-type", "PAAD", "--ctml", str(broken))
     assert failed.returncode == 1
-    assert failed.stderr.startswith("error: broken.yaml: field 'treatment_list.step[0].arm[0].match[0]'")
+    assert failed.stderr.startswith(f"error: {broken}: field 'treatment_list.step[0].arm[0].match[0]'")
     assert failed.stderr.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Gene symbols: unknown symbols and previous symbols warn (docs/ctml.md, "Genomic leaves")
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("genomic", "key", "hint"),
+    [
+        ({"hugo_symbol": "BRAFF", "wildcard_protein_change": "p.V600"}, "hugo_symbol", "BRAF"),
+        ({"hugo_symbol": "!BRAFF"}, "hugo_symbol", "BRAF"),
+        ({"hugo_symbol": "NOTAGENE1", "variant_category": "Mutation"}, "hugo_symbol", None),
+        (
+            {
+                "hugo_symbol": "FGFR3",
+                "variant_category": "Structural Variation",
+                "fusion_partner_hugo_symbol": "TACC33",
+            },
+            "fusion_partner_hugo_symbol",
+            "TACC3",
+        ),
+    ],
+)
+def test_an_unknown_gene_symbol_is_kept_with_a_warning_naming_file_and_path(
+    genomic: dict[str, Any], key: str, hint: str | None, tumour_types: TumourTypes
+) -> None:
+    # An external trial may name any gene; refusing the document would lose the whole trial.
+    trial = parse_ctml(_one_arm([{"and": [{"genomic": genomic}]}]), source="trials/t.yaml", tumour_types=tumour_types)
+    (message,) = [w for w in trial.warnings if "not a gene OncoBasket knows" in w]
+    assert message.startswith(f"trials/t.yaml: field 'treatment_list.step[0].arm[0].match[0].and[0].genomic.{key}': ")
+    assert "kept as written" in message
+    assert ("did you mean" in message) == (hint is not None)
+    if hint is not None:
+        assert f"did you mean {hint}" in message
+    assert "\n" not in message
+
+
+def test_a_previous_symbol_is_read_as_the_current_one_with_a_warning(tumour_types: TumourTypes) -> None:
+    document = _one_arm(
+        [{"genomic": {"hugo_symbol": "MYCL1", "variant_category": "Copy Number Variation", "cnv_call": "Gain"}}],
+        drugs=[[{"name": "examplinib"}]],
+    )
+    trial = parse_ctml(document, source="t.yaml", tumour_types=tumour_types)
+    assert trial.arms[0].criteria == Genomic(AmplificationRule("MYCL"))
+    warning = (
+        "t.yaml: field 'treatment_list.step[0].arm[0].match[0].genomic.hugo_symbol': "
+        "MYCL1 is a previous HGNC symbol of MYCL: matching uses MYCL"
+    )
+    assert trial.warnings == (warning,)
+    assert trial.unsupported == ()
+    amplified = _profile(Alteration(gene="MYCL", reported_gene="MYCL1", kind=AlterationKind.AMPLIFICATION))
+    result = match_ctml(amplified, PatientFacts(tumour_type="LUAD", age=60), trial, tumour_types)
+    assert _arms(result) == [("arm A", "examplinib", "eligible")]
+    assert result.warnings == (warning,)
+    assert result.as_dict()["warnings"] == [warning]
+
+
+def test_load_ctml_names_the_path_as_given(tmp_path: Path, tumour_types: TumourTypes) -> None:
+    path = tmp_path / "trials" / "bad.yaml"
+    path.parent.mkdir()
+    path.write_text("treatment_list: [", encoding="utf-8")
+    with pytest.raises(FormatError) as caught:
+        load_ctml(path, tumour_types)
+    assert str(caught.value).startswith(f"{path}:")
+    assert load_ctml(CTML / "kras_g12c.yaml", tumour_types).source == str(CTML / "kras_g12c.yaml")
+
+
+def test_cli_match_ctml_names_the_relative_path(examples: Path, tmp_path: Path) -> None:
+    sample = examples / "tso500" / "run_2026-01" / "Results" / "OB-0001" / "OB-0001_CombinedVariantOutput.tsv"
+    (tmp_path / "trials").mkdir()
+    (tmp_path / "trials" / "t1.json").write_text(
+        json.dumps(_one_arm([{"genomic": {"hugo_symbol": "BRAFF"}}])), encoding="utf-8"
+    )
+    (tmp_path / "trials" / "broken.json").write_text("{", encoding="utf-8")
+
+    def run(trial: str) -> subprocess.CompletedProcess[str]:
+        arguments = ["match", str(sample), "--tumour-type", "PAAD", "--ctml", trial]
+        return subprocess.run(
+            [sys.executable, "-m", "oncobasket.cli", *arguments],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+
+    warned = run("trials/t1.json")
+    assert warned.returncode == 0, warned.stderr
+    assert "trials/t1.json: field 'treatment_list.step[0].arm[0].match[0].genomic.hugo_symbol'" in warned.stderr
+    assert "'BRAFF' is not a gene OncoBasket knows" in warned.stderr
+    failed = run("trials/broken.json")
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error: trials/broken.json")
+    assert failed.stderr.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes on arms not matched name the leaves that decided (docs/ctml.md, "Why an arm did not match")
+# ---------------------------------------------------------------------------------------------
+
+_UNCHECKED = {"clinical": {"weird_key": "yes"}}
+_LOH = {"genomic": {"hugo_symbol": "MET", "variant_category": "Copy Number Variation", "cnv_call": "LOH"}}
+_COLORECTAL = {"clinical": {"oncotree_primary_diagnosis": "COAD"}}
+_WOMEN = {"clinical": {"gender": "Female"}}
+_UNDER_40 = {"clinical": {"age_numerical": "<40"}}
+_KRAS = {"genomic": {"hugo_symbol": "KRAS", "protein_change": "p.G12C"}}
+
+
+def _notes(match: list[Any], patient: PatientFacts, tumour_types: TumourTypes, *alterations: Alteration) -> Any:
+    trial = parse_ctml(_one_arm(match, drugs=[[{"name": "examplinib"}]]), source="t.yaml", tumour_types=tumour_types)
+    return match_ctml(_profile(*alterations), patient, trial, tumour_types)
+
+
+def test_an_unsupported_value_not_an_unchecked_sibling_is_blamed(tumour_types: TumourTypes) -> None:
+    """The reviewer's case: the unsupported cnv_call decided, the unknown clinical key did not."""
+    result = _notes([{"and": [_UNCHECKED, _LOH]}], PatientFacts(tumour_type="LUAD"), tumour_types)
+    assert result.matches == ()
+    assert result.notes == (
+        "arm A: not matched: unsupported genomic criterion cnv_call 'LOH' at "
+        "treatment_list.step[0].arm[0].match[0].and[1].genomic.cnv_call (treated as not met)",
+    )
+    assert not any("weird_key" in note or "to be confirmed" in note for note in result.notes)
+
+
+def test_every_failing_leaf_of_an_and_is_named(tumour_types: TumourTypes) -> None:
+    result = _notes(
+        [{"and": [_UNCHECKED, _LOH, _COLORECTAL, _WOMEN, _KRAS]}],
+        PatientFacts(tumour_type="LUAD", sex="M"),
+        tumour_types,
+    )
+    assert [note.split(": not matched: ")[1].split(" at ")[0] for note in result.notes] == [
+        "unsupported genomic criterion cnv_call 'LOH'",
+        "tumour type LUAD is not COAD",
+        "gender Female: the patient's sex is M",
+    ]
+
+
+def test_every_leaf_of_an_or_that_none_satisfies_is_named(tumour_types: TumourTypes) -> None:
+    result = _notes(
+        [{"or": [_LOH, _COLORECTAL, _UNDER_40, {"and": [_WOMEN, _UNCHECKED]}]}],
+        PatientFacts(tumour_type="LUAD", age=52, sex="M"),
+        tumour_types,
+    )
+    assert result.matches == ()
+    assert len(result.notes) == 4
+    assert "cnv_call 'LOH'" in result.notes[0]
+    assert result.notes[1] == "arm A: not matched: tumour type LUAD is not COAD"
+    assert result.notes[2] == "arm A: not matched: age 52: fails age < 40"
+    assert result.notes[3] == "arm A: not matched: gender Female: the patient's sex is M"
+
+
+def test_an_or_that_holds_for_certain_needs_no_confirmation(tumour_types: TumourTypes) -> None:
+    kras = _mutation("KRAS", "p.G12C")
+    certain = _notes(
+        [{"and": [_KRAS, {"or": [_UNCHECKED, _COLORECTAL]}]}],
+        PatientFacts(tumour_type="COAD", age=60),
+        tumour_types,
+        kras,
+    )
+    assert _arms(certain) == [("arm A", "examplinib", "eligible")]
+    assert not any("weird_key" in reason for reason in certain.matches[0].match.reasons)
+    assumed = _notes(
+        [{"and": [_KRAS, {"or": [_UNCHECKED, _COLORECTAL]}]}],
+        PatientFacts(tumour_type="LUAD", age=60),
+        tumour_types,
+        kras,
+    )
+    assert _arms(assumed) == [("arm A", "examplinib", "to_be_confirmed")]
+    assert "clinical criterion weird_key = yes not checked: to be confirmed" in assumed.matches[0].match.reasons
+    assert assumed.notes == ()
+
+
+def test_an_unchecked_leaf_under_a_failed_branch_is_not_a_reason(tumour_types: TumourTypes) -> None:
+    result = _notes(
+        [{"or": [{"and": [_UNCHECKED, _COLORECTAL]}, _KRAS]}],
+        PatientFacts(tumour_type="LUAD", age=60),
+        tumour_types,
+        _mutation("KRAS", "p.G12C"),
+    )
+    assert _arms(result) == [("arm A", "examplinib", "eligible")]
+    assert not any("weird_key" in reason for reason in result.matches[0].match.reasons)
+
+
+def test_negated_unsupported_leaves_and_unknown_diagnoses_name_themselves(tumour_types: TumourTypes) -> None:
+    negated = {"genomic": {"hugo_symbol": "MET", "cnv_call": "!LOH"}}
+    unknown = {"clinical": {"oncotree_primary_diagnosis": "Made-up Cancer"}}
+    result = _notes([{"and": [negated, unknown]}], PatientFacts(tumour_type="LUAD"), tumour_types)
+    assert result.notes == (
+        "arm A: not matched: unknown diagnosis 'Made-up Cancer' at "
+        "treatment_list.step[0].arm[0].match[0].and[1].clinical.oncotree_primary_diagnosis (treated as not met)",
+    )
+    held = resolve_arm(
+        parse_ctml(_one_arm([negated]), source="t.yaml", tumour_types=tumour_types).arms[0],
+        PatientFacts(tumour_type="LUAD"),
+        tumour_types,
+    )
+    assert held.unmet == ()
+    assert held.unchecked == (
+        "unsupported genomic criterion not cnv_call 'LOH' at treatment_list.step[0].arm[0].match[0].genomic.cnv_call: "
+        "to be confirmed",
+    )

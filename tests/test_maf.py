@@ -162,6 +162,40 @@ def test_later_protein_column_is_used_when_the_first_is_not_hgvs(tmp_path: Path)
     assert profile.warnings == ()
 
 
+def test_protein_columns_that_disagree_are_reported(tmp_path: Path) -> None:
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification", "HGVSp_Short", "HGVSp")
+    rows = [
+        "FGFR2 OB-1 Missense_Mutation p.Q212K p.Gln121Lys",
+        "BRAF OB-1 Missense_Mutation p.V600E ENSP00000288602.6:p.Val600Glu",
+        "BRCA2 OB-1 Frame_Shift_Del p.I1859Kfs*3 p.Ile1859LysfsTer3",
+    ]
+    [profile] = read_maf(write_maf(tmp_path, rows, columns=columns))
+    assert [a.protein_change for a in profile.alterations] == ["p.Q212K", "p.V600E", "p.I1859fs"]
+    [warning] = profile.warnings  # only the row that disagrees; the same change in two notations is no conflict
+    assert warning.startswith(f"{tmp_path / 'cohort.maf'}:3: field 'HGVSp': 'p.Gln121Lys' (p.Q121K) disagrees")
+    assert "with HGVSp_Short 'p.Q212K' (p.Q212K); HGVSp_Short was used" in warning
+    assert "HGVSp_Short, Protein_Change, amino_acid_change, HGVSp" in warning
+    assert "\n" not in warning
+
+
+def test_a_later_protein_column_that_is_not_hgvs_is_no_conflict(tmp_path: Path) -> None:
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification", "HGVSp_Short", "HGVSp")
+    [profile] = read_maf(write_maf(tmp_path, ["NF1 OB-1 Missense_Mutation p.R1276Q p.X1445_splice"], columns=columns))
+    assert profile.alterations[0].protein_change == "p.R1276Q"
+    assert profile.warnings == ()
+
+
+def test_protein_conflict_warnings_are_capped_per_sample(tmp_path: Path) -> None:
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification", "HGVSp_Short", "HGVSp")
+    rows = [f"KRAS OB-1 Missense_Mutation p.G{12 + i}D p.Gly{13 + i}Asp" for i in range(53)]
+    [profile] = read_maf(write_maf(tmp_path, rows, columns=columns))
+    assert len(profile.warnings) == 51
+    assert profile.warnings[-1].endswith(
+        "3 more rows of this sample have protein columns that disagree; the first column in the order "
+        "HGVSp_Short, Protein_Change, amino_acid_change, HGVSp was used"
+    )
+
+
 @pytest.mark.parametrize(
     ("spelling", "build"),
     [
@@ -177,8 +211,10 @@ def test_build_spellings(tmp_path: Path, spelling: str, build: GenomeBuild) -> N
 
 
 def test_build_from_settings_without_build_column(tmp_path: Path) -> None:
-    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode")
-    [profile] = read_maf(write_maf(tmp_path, ["KRAS OB-1"], columns=columns), ProfileSettings(build=GenomeBuild.GRCH38))
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
+    [profile] = read_maf(
+        write_maf(tmp_path, ["KRAS OB-1 Missense_Mutation"], columns=columns), ProfileSettings(build=GenomeBuild.GRCH38)
+    )
     assert profile.build is GenomeBuild.GRCH38
 
 
@@ -203,11 +239,65 @@ def assert_one_line(error: pytest.ExceptionInfo[FormatError], path: Path) -> Non
     assert str(error.value).startswith(str(path))
 
 
-@pytest.mark.parametrize("missing", ["Tumor_Sample_Barcode", "Hugo_Symbol"])
+@pytest.mark.parametrize("missing", ["Tumor_Sample_Barcode", "Hugo_Symbol", "Variant_Classification"])
 def test_missing_required_column(tmp_path: Path, missing: str) -> None:
     columns = tuple(name for name in COLUMNS if name != missing)
-    path = write_maf(tmp_path, ["KRAS GRCh37 Missense_Mutation p.G12D 80 20"], columns=columns)
-    with pytest.raises(FormatError, match=rf"cohort\.maf:2: field '{missing}': the header has no '{missing}' column"):
+    path = write_maf(tmp_path, ["KRAS GRCh37 OB-1 p.G12D 80 20"], columns=columns)
+    with pytest.raises(
+        FormatError, match=rf"cohort\.maf:2: field '{missing}': the header has no '{missing}' column; a MAF needs"
+    ) as error:
+        read_maf(path)
+    assert_one_line(error, path)
+    assert "copy-number" not in str(error.value)
+
+
+def test_variant_classification_is_required_even_with_a_protein_column(tmp_path: Path) -> None:
+    """A table of genes and protein changes without classes cannot be told coding from silent."""
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "HGVSp_Short")
+    path = write_maf(tmp_path, ["BRAF OB-1 p.V600E"], columns=columns)
+    with pytest.raises(
+        FormatError, match=r"field 'Variant_Classification': the header has no 'Variant_Classification'"
+    ):
+        read_maf(path)
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "missing"),
+    [
+        # oncokb-annotator's individual CNA table
+        ("Tumor_Sample_Barcode Hugo_Symbol Copy_Number_Alteration", "OB-1 ERBB2 2", "'Variant_Classification'"),
+        # cBioPortal's discrete data_CNA.txt: Hugo_Symbol, gene annotations, one column per sample
+        (
+            "Hugo_Symbol Entrez_Gene_Id OB-1 OB-2",
+            "ERBB2 2064 2 0",
+            "'Tumor_Sample_Barcode' or 'Variant_Classification'",
+        ),
+        # GISTIC's by-gene calls
+        (
+            "Gene Symbol\tLocus ID\tCytoband\tOB-1",
+            "ERBB2\t2064\t17q12\t2",
+            "'Hugo_Symbol', 'Tumor_Sample_Barcode' or 'Variant_Classification'",
+        ),
+    ],
+)
+def test_copy_number_table_is_named_as_such(tmp_path: Path, header: str, row: str, missing: str) -> None:
+    path = tmp_path / "calls.txt"
+    separator = "\t" if "\t" in header else " "
+    path.write_text(header.replace(separator, "\t") + "\n" + row.replace(separator, "\t") + "\n")
+    with pytest.raises(FormatError) as error:
+        read_maf(path)
+    message = str(error.value)
+    assert_one_line(error, path)
+    assert "calls.txt:1: field '" in message
+    assert f"the header has no {missing} column: this looks like a copy-number table" in message
+    assert "give copy-number calls as a TSO500 output or a VCF with <DUP>/<DEL> records" in message
+
+
+def test_empty_variant_classification_cell(tmp_path: Path) -> None:
+    path = write_maf(tmp_path, ["KRAS GRCh37 Missense_Mutation OB-1 p.G12D 80 20", "BRAF GRCh37 NA OB-1 p.V600E 80 20"])
+    with pytest.raises(
+        FormatError, match=r"cohort\.maf:4: field 'Variant_Classification': empty Variant_Classification"
+    ):
         read_maf(path)
 
 
@@ -226,8 +316,8 @@ def test_fractional_count_is_refused(tmp_path: Path) -> None:
 
 
 def test_percent_fraction_out_of_range(tmp_path: Path) -> None:
-    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "i_TumorVAF_WU")
-    path = write_maf(tmp_path, ["KRAS OB-1 145"], columns=columns)
+    columns = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification", "i_TumorVAF_WU")
+    path = write_maf(tmp_path, ["KRAS OB-1 Missense_Mutation 145"], columns=columns)
     with pytest.raises(FormatError, match=r":3: field 'i_TumorVAF_WU': allele fraction '145' is out of range"):
         read_maf(path)
 
@@ -369,13 +459,45 @@ def test_oncokb_annotator_examples(shared_data: Path, name: str, build: GenomeBu
         "Splice_Site",
         29586049 if build is GenomeBuild.GRCH37 else 31259031,
     )
-    assert len(tcga_02.warnings) == 1
-    assert "p.X1445_splice" in tcga_02.warnings[0]
+    # FGFR2's HGVSp_Short p.Q212K and HGVSp Gln121Lys disagree: HGVSp_Short is used, with a warning.
+    conflict, splice = tcga_02.warnings
+    assert f"{name}:8: field 'HGVSp': 'Gln121Lys' (p.Q121K) disagrees with HGVSp_Short 'p.Q212K'" in conflict
+    assert "p.X1445_splice" in splice
     tcga_05 = by_sample["TCGA-05-4417-01"]
     labels = [a.label for a in tcga_05.alterations]
     assert "AKT3 p.E182*" in labels
     assert "KRAS p.G12C" in labels
     assert ("MYD88 p.M232T" if build is GenomeBuild.GRCH37 else "MYD88 p.M219T") in labels
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    "name",
+    [
+        "maftools__APL_primary.maf.gz",
+        "maftools__brca.maf.gz",
+        "maftools__tcga_laml.maf.gz",
+        "oncokb-annotator__example_maf.txt",
+        "oncokb-annotator__example_maf_grch38.txt",
+    ],
+)
+def test_every_real_maf_has_the_required_columns(shared_data: Path, name: str) -> None:
+    """Requiring Variant_Classification refuses none of the published MAFs."""
+    profiles = read_maf(shared_data / "maf" / name)
+    assert profiles
+    assert all(a.variant_classification for p in profiles for a in p.alterations + p.filtered)
+
+
+@pytest.mark.shared_data
+def test_oncokb_individual_cna_table_is_not_a_maf(shared_data: Path) -> None:
+    """The reviewer's case: this copy-number table used to read as changeless 'mutation' rows."""
+    path = shared_data / "maf" / "oncokb-annotator__example_individual_cna.txt"
+    with pytest.raises(
+        FormatError,
+        match=r"example_individual_cna\.txt:1: field 'Variant_Classification': the header has no "
+        r"'Variant_Classification' column: this looks like a copy-number table",
+    ):
+        read_maf(path)
 
 
 @pytest.mark.shared_data

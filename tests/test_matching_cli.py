@@ -103,7 +103,11 @@ def test_match_on_label_text_output(maf: Path) -> None:
     [
         (("--tumour-type", "NOPE"), "unknown OncoTree code 'NOPE'"),
         (("--tumour-type", "CHOL", "--lab", "sodium=140"), "field '--lab'"),
-        (("--tumour-type", "CHOL", "--lab", "anc=lots"), "'lots' is not a number"),
+        (("--tumour-type", "CHOL", "--lab", "anc=lots"), "'lots' in 'anc=lots' is not a number"),
+        # The same parser as `patient add` and `patient update` (core.registry.parse_labs).
+        (("--tumour-type", "CHOL", "--lab", "platelet=200"), "did you mean platelets?"),
+        (("--tumour-type", "CHOL", "--lab", "anc=-5"), "anc = -5 is negative"),
+        (("--tumour-type", "CHOL", "--lab", "anc=1", "--lab", "ANC=2"), "'anc' is given twice"),
     ],
 )
 def test_match_bad_input_exit_1(maf: Path, arguments: tuple[str, ...], words: str) -> None:
@@ -140,7 +144,7 @@ def test_protocol_check_bad_file_exit_1(tmp_path: Path) -> None:
     line = next(number for number, row in enumerate(broken.splitlines(), start=1) if "gen: KRAS" in row)
     done = _run("protocol", "check", str(path))
     assert done.returncode == 1
-    assert done.stderr.strip().startswith(f"error: protocol.yaml:{line}: field 'biomarkers[")
+    assert done.stderr.strip().startswith(f"error: {path}:{line}: field 'biomarkers[")
     assert "unknown key 'gen'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 

@@ -4,6 +4,7 @@ both codes, the entered code kept; ambiguous and unknown codes are errors naming
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -205,7 +206,7 @@ def test_malformed_subset_history(tmp_path: Path, row: str, words: str) -> None:
     path.write_text(SUBSET_HEADER + "TISSUE\t\t0\t\t\tTissue\n" + row, encoding="utf-8")
     with pytest.raises(FormatError) as caught:
         read_subset(path)
-    assert str(caught.value).startswith("types.tsv:3: ")
+    assert str(caught.value).startswith(f"{path}:3: ")
     assert words in str(caught.value)
 
 
@@ -214,7 +215,7 @@ def test_malformed_history_in_oncotree_json(tmp_path: Path, history: object) -> 
     path = tmp_path / "tree.json"
     tree = {"TISSUE": {"code": "TISSUE", "name": "Tissue", "history": history, "children": {}}}
     path.write_text(json.dumps(tree), encoding="utf-8")
-    with pytest.raises(FormatError, match=r"^tree\.json: field 'TISSUE\.history': 'history' of node TISSUE is"):
+    with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: field 'TISSUE\.history': 'history' of node"):
         read_oncotree_json(path)
 
 
@@ -328,7 +329,7 @@ def test_protocol_check_prints_the_warning_and_passes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert len(summary["warnings"]) == 2
-    assert done.stderr.splitlines()[0].startswith("warning: retired.yaml:8: field 'tumour_groups[1].oncotree[0]'")
+    assert done.stderr.splitlines()[0].startswith(f"warning: {path}:8: field 'tumour_groups[1].oncotree[0]'")
 
 
 # --- batch screening ------------------------------------------------------------------------------------------------

@@ -78,6 +78,35 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, content: str, expected
     assert expected in lines[0].lower()
 
 
+@pytest.mark.shared_data
+def test_copy_number_table_is_exit_1_naming_the_column(shared_data: Path) -> None:
+    """A copy-number table used to exit 0 with changeless 'mutation' rows."""
+    result = _run(str(shared_data / "maf" / "oncokb-annotator__example_individual_cna.txt"), "--json")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert "field 'Variant_Classification': the header has no 'Variant_Classification' column" in line
+    assert "this looks like a copy-number table" in line
+
+
+def test_vcf_with_a_bad_number_is_one_line_without_htslib_messages(tmp_path: Path) -> None:
+    """htslib logs the record it refuses on stderr ([W::vcf_parse_format...], [E::...]); only ours may show."""
+    path = tmp_path / "calls.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n"
+        '##INFO=<ID=GENE,Number=1,Type=String,Description="Gene">\n'
+        '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tOB-1\n"
+        "chr7\t140453136\t.\tA\tT\t.\tPASS\tGENE=BRAF\tAF\tabc\n"
+    )
+    result = _run(str(path))
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "calls.vcf:5: field 'FORMAT/AF': 'abc' is not a number" in line
+    assert "[E::" not in result.stderr
+    assert "[W::" not in result.stderr
+
+
 def test_missing_file_is_exit_1(tmp_path: Path) -> None:
     result = _run(str(tmp_path / "absent.vcf"))
     assert result.returncode == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,16 @@ GOLDEN: list[tuple[str, str, str, ProteinEdit, str | None]] = [
     ("p.(Lys17Arg)", "p.K17R", "p.(Lys17Arg)", E.MISSENSE, None),
     ("NP_003811.2:p.(Lys17Arg)", "p.K17R", "NP_003811.2:p.(Lys17Arg)", E.MISSENSE, "NP_003811.2"),
     ("ENSP00000275493.2:p.Leu858Arg", "p.L858R", "ENSP00000275493.2:p.Leu858Arg", E.MISSENSE, "ENSP00000275493.2"),
-    ("NM_004958.3:c.2997C>T(p.(Asn999=))", "p.N999=", "NM_004958.3:p.(Asn999=)", E.SYNONYMOUS, "NM_004958.3"),
+    # TSO500's embedded form: the NM_ accession is a transcript, kept as such but not put before p.
+    ("NM_004958.3:c.2997C>T(p.(Asn999=))", "p.N999=", "p.(Asn999=)", E.SYNONYMOUS, "NM_004958.3"),
+    ("NM_003820.3:p.(Lys17Arg)", "p.K17R", "p.(Lys17Arg)", E.MISSENSE, "NM_003820.3"),
+    (
+        "ENST00000288602.6:p.(Glu746_Ala750del)",
+        "p.E746_A750del",
+        "p.(Glu746_Ala750del)",
+        E.DELETION,
+        "ENST00000288602.6",
+    ),
     ("p.G12=", "p.G12=", "p.Gly12=", E.SYNONYMOUS, None),
     ("p.N1347N", "p.N1347=", "p.Asn1347=", E.SYNONYMOUS, None),
     ("p.E746_A750del", "p.E746_A750del", "p.Glu746_Ala750del", E.DELETION, None),
@@ -36,10 +46,15 @@ GOLDEN: list[tuple[str, str, str, ProteinEdit, str | None]] = [
     ("p.Gln61Ter", "p.Q61*", "p.Gln61Ter", E.NONSENSE, None),
     ("p.Q61X", "p.Q61*", "p.Gln61Ter", E.NONSENSE, None),
     ("Glu182*", "p.E182*", "p.Glu182Ter", E.NONSENSE, None),
-    ("p.K17fs", "p.K17fs", "p.Lys17fsTer", E.FRAMESHIFT, None),
+    # a frameshift without a stop position has no 'Ter' (HGVS: p.Arg97fs); with one it is p.Arg97ProfsTer23
+    ("p.K17fs", "p.K17fs", "p.Lys17fs", E.FRAMESHIFT, None),
+    ("p.(Lys17fs)", "p.K17fs", "p.(Lys17fs)", E.FRAMESHIFT, None),
+    ("p.K17Rfs", "p.K17fs", "p.Lys17Argfs", E.FRAMESHIFT, None),
+    ("p.K17Rfs*?", "p.K17fs", "p.Lys17ArgfsTer?", E.FRAMESHIFT, None),
+    ("NP_003811.2:p.K17fs", "p.K17fs", "NP_003811.2:p.Lys17fs", E.FRAMESHIFT, "NP_003811.2"),
     ("p.Lys17ArgfsTer5", "p.K17fs", "p.Lys17ArgfsTer5", E.FRAMESHIFT, None),
     ("p.W288Cfs*12", "p.W288fs", "p.Trp288CysfsTer12", E.FRAMESHIFT, None),
-    ("p.WQ288fs", "p.W288fs", "p.Trp288fsTer", E.FRAMESHIFT, None),
+    ("p.WQ288fs", "p.W288fs", "p.Trp288fs", E.FRAMESHIFT, None),
     ("p.A767_V769dup", "p.A767_V769dup", "p.Ala767_Val769dup", E.DUPLICATION, None),
     ("p.Ala767_Val769dup", "p.A767_V769dup", "p.Ala767_Val769dup", E.DUPLICATION, None),
     ("p.V769_D770insASV", "p.V769_D770insASV", "p.Val769_Asp770insAlaSerVal", E.INSERTION, None),
@@ -65,6 +80,29 @@ def test_golden_cases(text: str, short: str, hgvs: str, edit: ProteinEdit, trans
     again = parse_protein_change(change.short)
     assert again is not None
     assert again.short == short
+    # The full form is valid HGVS that reads back to the same change (biocommons/hgvs round trip).
+    assert parse_protein_change(change.hgvs, change.transcript) == change
+    assert "Ter)" not in change.hgvs
+    assert not change.hgvs.endswith("fsTer")
+
+
+@pytest.mark.parametrize("accession", ["NM_004958.3", "NR_003051.3", "ENST00000288602.6", "NC_000007.13", "LRG_199t1"])
+def test_a_transcript_or_genomic_accession_never_prefixes_a_protein_change(accession: str) -> None:
+    change = parse_protein_change(f"{accession}:p.(Lys17Arg)")
+    assert change is not None
+    assert (change.hgvs, change.transcript) == ("p.(Lys17Arg)", accession)
+    given = parse_protein_change("p.K17fs", transcript=accession)
+    assert given is not None
+    assert (given.hgvs, given.transcript) == ("p.Lys17fs", accession)
+
+
+@pytest.mark.parametrize(
+    "accession", ["NP_003811.2", "XP_011541.1", "ENSP00000288602.6", "ENSMUSP00000001.1", "LRG_199p1"]
+)
+def test_a_protein_accession_prefixes_the_change(accession: str) -> None:
+    change = parse_protein_change(f"{accession}:p.(Asn999=)")
+    assert change is not None
+    assert change.hgvs == f"{accession}:p.(Asn999=)"
 
 
 def test_every_edit_kind_has_a_golden_case() -> None:
@@ -176,6 +214,9 @@ def test_biocommons_grammar_protein_cases(shared_data: Path) -> None:
         form = expected if expected not in {None, "None"} else text
         if ":" not in form and not form.startswith("p."):
             form = "p." + form
+        # The one deliberate difference: biocommons writes a frameshift without a stop position as
+        # 'fsTer', which HGVS does not allow; OncoBasket writes 'fs' (p.Arg1039fs).
+        form = re.sub(r"fsTer(\)?)$", r"fs\1", form)
         assert change.hgvs == form, text
 
 
@@ -251,3 +292,6 @@ def test_quick_synonymous_path_agrees_with_the_grammar(
     grammar = protein._from_variant(protein._grammar_variant(transcript, body, body), body, transcript)
     assert isinstance(quick, ProteinChange)
     assert quick == grammar
+    # TSO500's accession here is a transcript: kept, but never written before p. (invalid HGVS).
+    assert quick.transcript == transcript
+    assert quick.hgvs.startswith("p.")

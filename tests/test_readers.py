@@ -43,6 +43,9 @@ def test_sniff_by_name(tmp_path: Path, name: str, kind: str) -> None:
     [
         ("calls.txt", VCF_TEXT, "vcf"),
         ("mutations.tsv", MAF_HEADER + "KRAS\tMissense_Mutation\tOB-1\tp.G12D\n", "maf"),
+        # gene-per-row copy-number tables go to the MAF reader, which names them and refuses them
+        ("data_CNA.txt", "Hugo_Symbol\tEntrez_Gene_Id\tOB-1\nERBB2\t2064\t2\n", "maf"),
+        ("all_thresholded.by_genes.txt", "Gene Symbol\tLocus ID\tCytoband\tOB-1\nERBB2\t2064\t17q12\t2\n", "maf"),
         ("notes.txt", "a letter to the tumour board\n", None),
         ("empty.txt", "", None),
     ],
@@ -97,6 +100,25 @@ def test_unknown_file_is_a_format_error(tmp_path: Path) -> None:
 def test_missing_path_is_a_format_error(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match=r"absent\.vcf: no such file or folder"):
         read_profiles([tmp_path / "absent.vcf"])
+
+
+def test_copy_number_table_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "data_CNA.txt"
+    path.write_text("Hugo_Symbol\tEntrez_Gene_Id\tOB-1\tOB-2\nERBB2\t2064\t2\t0\n")
+    with pytest.raises(FormatError, match=r"data_CNA\.txt:1: .* this looks like a copy-number table") as error:
+        read_profiles([path])
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.shared_data
+def test_real_individual_cna_table_is_not_read_as_mutations(shared_data: Path) -> None:
+    """It has Hugo_Symbol and Tumor_Sample_Barcode, so it is sniffed as a MAF, and refused there."""
+    path = shared_data / "maf" / "oncokb-annotator__example_individual_cna.txt"
+    assert sniff(path) == "maf"
+    with pytest.raises(
+        FormatError, match=r"field 'Variant_Classification': the header has no 'Variant_Classification'"
+    ):
+        read_profiles([path])
 
 
 @pytest.mark.shared_data

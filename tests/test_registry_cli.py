@@ -107,6 +107,8 @@ def test_a_patient_from_screening_to_a_cohort_decision(cli: Cli, examples: Path)
     assert "next decision: stage 2:" in out
     code, out, _ = cli.run("cohort", "list")
     assert BRAF_COHORT in out
+    assert "next decision" in out.splitlines()[0]
+    assert listed["next_decision"] in out  # the whole text: what the cohort waits for
 
     trail = cli.json("audit", "--patient", "IMP-0001")
     assert [event["action"] for event in trail] == [
@@ -120,6 +122,13 @@ def test_a_patient_from_screening_to_a_cohort_decision(cli: Cli, examples: Path)
         "outcome.record",
     ]
     assert {event["actor"] for event in trail} == {"coordinator-1"}
+    code, out, _ = cli.run("audit", "--patient", "IMP-0001")
+    assert code == 0
+    header, _, *rows = out.splitlines()
+    assert header.split() == ["at", "actor", "action", "study_id", "before", "after"]
+    # An event that changed a value shows what it was before, not only what it became.
+    (transition,) = [row for row in rows if "cohort.transition" in row]
+    assert '"status": "stage1_open"' in transition
 
 
 def test_the_acting_user_and_database_come_from_the_environment(

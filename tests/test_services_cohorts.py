@@ -54,12 +54,6 @@ def trial(database_url: str, protocol_file: Path) -> Iterator[Registry]:  # noqa
     registry.close()
 
 
-@pytest.fixture
-def ob0001(examples: Path) -> Path:
-    """A bundled TSO500 result with BRAF p.V600E and an ERBB2 amplification."""
-    return examples / "tso500" / "run_2026-01" / "Results" / "OB-0001" / "OB-0001_CombinedVariantOutput.tsv"
-
-
 def register(registry: Registry, study_id: str, *, ecog: int = 1, tumour_type: str = "PAAD") -> None:
     add_patient(
         registry,

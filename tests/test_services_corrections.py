@@ -38,7 +38,13 @@ from oncobasket.services import (
     show_patient,
 )
 from registry_database import BRAF, ERBB2, database_url, protocol_file  # noqa: F401 - fixtures
-from test_services_cohorts import ERBB2_COHORT, MEETING, NOW, ready, register
+from test_services_cohorts import (
+    ERBB2_COHORT,
+    MEETING,
+    NOW,
+    ready,
+    register,
+)
 
 
 @pytest.fixture
@@ -47,12 +53,6 @@ def trial(database_url: str, protocol_file: Path) -> Iterator[Registry]:  # noqa
     init_trial(registry, protocol_file)
     yield registry
     registry.close()
-
-
-@pytest.fixture
-def ob0001(examples: Path) -> Path:
-    """A bundled TSO500 result with BRAF p.V600E and an ERBB2 amplification."""
-    return examples / "tso500" / "run_2026-01" / "Results" / "OB-0001" / "OB-0001_CombinedVariantOutput.tsv"
 
 
 def form(

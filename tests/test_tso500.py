@@ -92,6 +92,9 @@ def test_dna_file_small_variants(shared_data: Path) -> None:
     synonymous = next(m for m in mutations if m.pos == 11288758)
     assert synonymous.protein_change == "p.N999="
     assert synonymous.variant_classification == "Silent"
+    # P-Dot 'NM_004958.3:c.2997C>T(p.(Asn999=))': the NM_ accession is the transcript, never put before p.
+    assert (synonymous.protein_change_hgvs, synonymous.transcript) == ("p.(Asn999=)", "NM_004958.3")
+    assert not any((m.protein_change_hgvs or "").startswith("NM_") for m in mutations)
     change = parse_protein_change(synonymous.protein_change)
     assert change is not None
     assert change.edit is ProteinEdit.SYNONYMOUS
@@ -104,6 +107,7 @@ def test_dna_file_small_variants(shared_data: Path) -> None:
     assert (nonsense.protein_change, nonsense.variant_classification) == ("p.E1442*", "Nonsense_Mutation")
     frameshift = next(m for m in mutations if m.pos == 41566524)
     assert (frameshift.protein_change, frameshift.variant_classification) == ("p.M1470fs", "Frame_Shift_Del")
+    assert frameshift.protein_change_hgvs == "NP_001420.2:p.(Met1470CysfsTer26)"
     upstream = next(m for m in mutations if m.pos == 36991098)
     assert (upstream.gene, upstream.coding_change, upstream.variant_classification) == ("NKX2-1", None, "5'Flank")
     synonymous_count = sum(1 for m in mutations if m.variant_classification == "Silent")
@@ -477,6 +481,16 @@ def test_truncated_at_a_line_end_before_small_variants(examples: Path, tmp_path:
     assert "it looks truncated" in message
 
 
+def test_cut_at_a_row_boundary_in_the_last_section_is_not_detected(examples: Path, tmp_path: Path) -> None:
+    """Known limitation (docs/formats-tso500.md): the file has no end marker, and a real published file
+    ends right after its last small-variant row, so a cut at a row end inside [Small Variants] reads as
+    a complete file with fewer calls."""
+    lines = (_run(examples) / "Results" / "OB-0003" / "OB-0003_CombinedVariantOutput.tsv").read_text().splitlines()
+    cut = lines[: lines.index(next(line for line in lines if line.startswith("TGFBR2\t"))) + 1]
+    profile = _only(read_tso500(_write(tmp_path, "\n".join(cut) + "\n"), ProfileSettings()))
+    assert [a.gene for a in _kind(profile, AlterationKind.MUTATION)] == ["ACVR2A", "MSH6", "TGFBR2"]
+
+
 def test_a_folder_of_run_folders_applies_each_runs_metrics(examples: Path, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     shutil.copytree(_run(examples), archive / "run_2026-01")
@@ -518,6 +532,22 @@ def test_bad_values(examples: Path, tmp_path: Path, old: str, new: str, field: s
     changed = text.replace(old, new, 1)
     message = _error(_write(tmp_path, changed))
     assert f":{_line_of(changed, new)}: field '{field}'" in message
+
+
+@pytest.mark.parametrize(
+    ("p_dot", "short", "hgvs"),
+    [
+        ("NM_004333.4:c.1800T>C(p.(Val600=))", "p.V600=", "p.(Val600=)"),  # synonymous: NM_ is no protein accession
+        ("p.(Val600fs)", "p.V600fs", "p.(Val600fs)"),  # no stop position: no 'Ter'
+        ("NP_004324.2:p.(Val600GlyfsTer12)", "p.V600fs", "NP_004324.2:p.(Val600GlyfsTer12)"),
+    ],
+)
+def test_stored_hgvs_protein_form_is_valid(examples: Path, tmp_path: Path, p_dot: str, short: str, hgvs: str) -> None:
+    text = _example_text(examples).replace("NP_004324.2:p.(Val600Glu)", p_dot, 1)
+    braf = next(
+        a for a in _only(read_tso500(_write(tmp_path, text), ProfileSettings())).alterations if a.gene == "BRAF"
+    )
+    assert (braf.protein_change, braf.protein_change_hgvs, braf.transcript) == (short, hgvs, "NM_004333.4")
 
 
 def test_duplicated_section(examples: Path, tmp_path: Path) -> None:

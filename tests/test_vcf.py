@@ -550,6 +550,10 @@ def test_truncated_header_in_compressed_file(tmp_path: Path) -> None:
         ("chr1 100 . G A . PASS GENE=NRAS GT:AF:DP 0/1:0.2:3x0", r":21: field 'FORMAT/DP': '3x0' is not a number"),
         ("chr1 100 . G A . PASS GENE=NRAS;DP=many GT 0/1", r":21: field 'INFO/DP': 'many' is not a number"),
         ("chr1 100 . G A . PASS GENE=NRAS;AF=high GT 0/1", r":21: field 'INFO/AF': 'high' is not a number"),
+        # htslib reads these as 4 and 0.2 without a word; used as the depth and fraction, they are refused
+        ("chr1 100 . G A . PASS GENE=NRAS;DP=4x2 GT 0/1", r":21: field 'INFO/DP': '4x2' is not a number"),
+        ("chr1 100 . G A . PASS GENE=NRAS;AF=0.2x GT 0/1", r":21: field 'INFO/AF': '0.2x' is not a number"),
+        ("chr1 100 . G A . PASS GENE=NRAS;AF=0.2,abc GT 0/1", r":21: field 'INFO/AF': 'abc' is not a number"),
         ("chr1 100 . G A . PASS GENE=NRAS GT:AF 0/1:25", r":21: field 'FORMAT/AF': allele fraction 25 is outside 0-1"),
         ("chr1 100 . G A . PASS GENE=NRAS GT:FREQ 0/1:lots%", r":21: field 'FORMAT/FREQ': 'lots%' is not a percentage"),
     ],
@@ -559,6 +563,58 @@ def test_bad_values_name_line_and_field(tmp_path: Path, record: str, message: st
     with pytest.raises(FormatError, match=message.replace(":21:", ":19:")) as error:
         read_vcf(path)
     assert_one_line(error, path)
+
+
+@pytest.mark.parametrize("compress", [None, "bgzip", "gzip"])
+def test_bad_info_number_used_far_into_a_file(tmp_path: Path, compress: str | None) -> None:
+    """The line's own text is read forward to the record (plain, bgzip and gzip alike)."""
+    records = [f"chr1 {1000 + 10 * i} . G A . PASS GENE=NRAS;DP=300 GT 0/1" for i in range(3000)]
+    records.append("chr1 99999 . G A . PASS GENE=NRAS;DP=3OO GT 0/1")
+    path = write_vcf(tmp_path, records)
+    if compress == "bgzip":
+        packed = tmp_path / "calls.vcf.gz"
+        pysam.tabix_compress(str(path), str(packed))
+        path = packed
+    elif compress == "gzip":
+        packed = tmp_path / "calls.vcf.gz"
+        packed.write_bytes(gzip.compress(path.read_bytes()))
+        path = packed
+    with pytest.raises(FormatError, match=r"calls\.vcf(\.gz)?:3018: field 'INFO/DP': '3OO' is not a number"):
+        read_vcf(path)
+
+
+def test_info_numbers_are_not_read_when_format_gives_the_values(tmp_path: Path) -> None:
+    """FORMAT AF and DP win (see the precedence table), so INFO AF and DP are not read, nor checked."""
+    path = write_vcf(tmp_path, ["chr1 100 . G A . PASS GENE=NRAS;DP=4x2;AF=abc GT:AF:DP 0/1:0.25:400"])
+    assert (one(path).vaf, one(path).depth) == (0.25, 400)
+
+
+def test_htslib_says_nothing_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """htslib logs a record it refuses on file descriptor 2; the reader's FormatError is the one message."""
+    path = write_vcf(tmp_path, ["chr1 100 . G A . PASS GENE=NRAS;DP=50 GT:AF:DP 0/1:abc:300"])
+    capfd.readouterr()
+    with pytest.raises(FormatError, match=r"calls\.vcf:18: field 'FORMAT/AF': 'abc' is not a number"):
+        read_vcf(path)
+    # an undeclared contig and an undeclared INFO key: htslib warns about both on an ordinary read
+    quiet = write_vcf(tmp_path, ["chrUn 100 . G A . PASS GENE=NRAS;XX=1 GT:AF:DP 0/1:0.2:300"], name="quiet.vcf")
+    assert one(quiet).vaf == 0.2
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out == ""
+
+
+def test_htslib_logging_is_given_back_after_a_read(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside the reader, htslib logs at its configured level again (cyvcf2's own reads keep their warnings)."""
+    from cyvcf2 import VCF
+
+    monkeypatch.delenv("CYVCF2_HTSLIB_LOG_LEVEL", raising=False)
+    path = write_vcf(tmp_path, ["chrUn 100 . G A . PASS GENE=NRAS;XX=1 GT:AF:DP 0/1:0.2:300"])
+    read_vcf(path)
+    capfd.readouterr()
+    list(VCF(str(path)))
+    assert "[W::" in capfd.readouterr().err
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -183,7 +183,7 @@ def _print_profile(item: MolecularProfile) -> None:
     typer.echo(f"Sample {item.sample_id}" + (f" ({item.build})" if item.build else ""))
     if item.tmb is not None:
         note = "" if item.tmb.usable else f"  NOT USABLE: {item.tmb.unusable_reason}"
-        typer.echo(f"  TMB  {_number(item.tmb.per_mb)} mut/Mb ({item.tmb.tmb_class}){note}")
+        typer.echo(f"  TMB  {round(item.tmb.per_mb, 2):g} mut/Mb ({item.tmb.tmb_class}){note}")
     else:
         typer.echo("  TMB  not reported")
     if item.msi is not None:
@@ -413,6 +413,67 @@ def patient_add(  # noqa: PLR0917 - Typer maps each parameter to an option
     )
 
 
+def _clinical_text(value: Any) -> str:
+    """A clinical value as typed: labs as name=value, prior therapies as a list, None as unknown."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, dict):
+        return ", ".join(f"{name}={number:g}" for name, number in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(value) or "none"
+    return str(value)
+
+
+@patient_app.command("update")
+def patient_update(  # noqa: PLR0917 - Typer maps each parameter to an option
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    ecog: Annotated[int | None, typer.Option("--ecog", help="New ECOG performance status 0-5.")] = None,
+    lab: Annotated[
+        list[str] | None,
+        typer.Option("--lab", help="New laboratory value name=value, repeatable (the others stay as registered)."),
+    ] = None,
+    prior_lines: Annotated[int | None, typer.Option("--prior-lines", help="Prior lines of treatment.")] = None,
+    prior_therapy: Annotated[
+        list[str] | None,
+        typer.Option("--prior-therapy", help="Prior drug, repeatable: replaces the registered list; 'none' for none."),
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the values changed (kept in the audit).")] = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a registered patient's new ECOG, laboratory values or prior treatment (audited, before and after)."""
+    from oncobasket.core.registry import PatientUpdate, parse_labs, parse_prior_therapies
+    from oncobasket.services import update_patient
+
+    update = PatientUpdate(
+        study_id=study_id,
+        ecog=ecog,
+        labs=parse_labs(lab or []),
+        prior_lines=prior_lines,
+        prior_therapies=parse_prior_therapies(prior_therapy),
+        reason=reason,
+    )
+    result = _on_registry(database_url, user, update_patient, update)
+    changes = [
+        f"{name} {_clinical_text(result['before'][name])} -> {_clinical_text(result['after'][name])}"
+        for name in result["changed"]
+    ]
+    lines = [
+        f"updated {result['study_id']}: " + "; ".join(changes)
+        if changes
+        else f"{result['study_id']}: no change (the values given are the registered ones)"
+    ]
+    found = result["eligibility"]
+    if found is not None:
+        verdict = "eligible" if found["eligible"] else "not confirmed eligible: " + "; ".join(found["failed_criteria"])
+        lines.append(
+            f"decision {found['decision']} ({found['drug']}, cohort {found['cohort']}), values in force: {verdict}"
+            + ("" if found["enrolled"] else "; `oncobasket enrol` judges these values")
+        )
+    _emit_registry(result, as_json, lines)
+
+
 @patient_app.command("show")
 def patient_show(
     study_id: Annotated[str, typer.Argument(help="Study ID.")],
@@ -517,6 +578,7 @@ def _screen_patient(
         + str(m.get("eligibility", "eligible" if m["eligible"] else "not eligible")).replace("_", " ")
         for m in result["matches"]
     ] or ["  no matches"]
+    _warn(result["warnings"])
     _emit_registry(result, as_json, lines)
 
 
@@ -571,6 +633,7 @@ def mtb_decide(  # noqa: PLR0917 - Typer maps each parameter to an option
         line += f": cohort {result['cohort']}" + (" (opened now)" if result["cohort_opened"] else "")
     if result["corrects"] is not None:
         line += f"; corrects decision {result['corrects']} ({result['correction_reason']})"
+    _warn(result["warnings"])
     _emit_registry(result, as_json, [line])
 
 
@@ -683,7 +746,7 @@ def cohort_list(
         typer.echo("no cohorts yet")
         return
     emit_table(
-        ["id", "cohort", "status", "enrolled", "benefit/evaluable", "pooled", "slots left"],
+        ["id", "cohort", "status", "enrolled", "benefit/evaluable", "pooled", "slots left", "next decision"],
         [
             [
                 str(c["id"]),
@@ -693,6 +756,8 @@ def cohort_list(
                 f"{c['counts']['benefit']}/{c['counts']['evaluable']}",
                 f"{c['counts']['pooled_benefit']}/{c['counts']['pooled_evaluable']}",
                 f"{c['slots']['left']}/{c['slots']['total']}" if c["slots"] else "uncapped",
+                # Last and whole: what the cohort waits for is what a coordinator opens this list to see.
+                c["next_decision"],
             ]
             for c in result
         ],
@@ -822,14 +887,15 @@ def audit(
         emit_json(result)
         return
     emit_table(
-        ["at", "actor", "action", "study_id", "after"],
+        ["at", "actor", "action", "study_id", "before", "after"],
         [
             [
                 e["at"][:19],
                 e["actor"],
                 e["action"],
                 e["study_id"] or "",
-                _clip(json.dumps(e["after"], ensure_ascii=False)),
+                _clip(json.dumps(e["before"], ensure_ascii=False), 60) if e["before"] is not None else "-",
+                _clip(json.dumps(e["after"], ensure_ascii=False), 80) if e["after"] is not None else "-",
             ]
             for e in result
         ],
@@ -880,24 +946,10 @@ def protocol_check(
 
 
 def _parse_labs(values: list[str]) -> dict[str, float]:
-    from oncobasket.core.errors import InputError
-    from oncobasket.core.matching import LAB_NAMES
+    """``--lab NAME=VALUE`` as ``patient add`` and ``patient update`` read it (core.registry.parse_labs)."""
+    from oncobasket.core.registry import parse_labs
 
-    labs: dict[str, float] = {}
-    for value in values:
-        name, _, number = value.partition("=")
-        name = name.strip().lower()
-        if name not in LAB_NAMES or not number:
-            raise InputError(
-                f"'{value}' is not NAME=VALUE with a known laboratory name",
-                field="--lab",
-                fix=f"use one of {', '.join(LAB_NAMES)}, e.g. --lab anc=1.8",
-            )
-        try:
-            labs[name] = float(number)
-        except ValueError:
-            raise InputError(f"'{number}' is not a number", field="--lab", fix="e.g. --lab anc=1.8") from None
-    return labs
+    return dict(parse_labs(values))
 
 
 @app.command("match")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oncobasket.core.cohorts import (
+    CLOSED_STATUSES,
     CohortState,
     Outcome,
     Transition,
@@ -32,6 +33,7 @@ from oncobasket.core.cohorts import (
     next_decision,
     open_expansion,
     places_left,
+    refusal,
     resume,
     suspend,
     tally,
@@ -43,6 +45,7 @@ from oncobasket.core.errors import ConflictError, InputError
 from oncobasket.core.matching import (
     EligibilityStatus,
     PatientFacts,
+    combine,
     evaluate_eligibility,
     match_profile,
     tumour_group,
@@ -50,13 +53,16 @@ from oncobasket.core.matching import (
 from oncobasket.core.profiles import MolecularProfile, ProfileSettings
 from oncobasket.core.protocol import Protocol, cohort_name
 from oncobasket.core.registry import (
+    CLINICAL_FIELDS,
     DecisionForm,
     MtbDecisionCode,
     NotTreatedReason,
     PatientForm,
+    PatientUpdate,
     Sex,
     check_study_id,
-    parse_lab,
+    parse_labs,
+    parse_prior_therapies,
 )
 from oncobasket.core.tumour_types import TumourTypes
 from oncobasket.db import repository
@@ -64,6 +70,7 @@ from oncobasket.db.models import (
     AuditEvent,
     Cohort,
     Enrolment,
+    MatchSuggestion,
     MtbDecision,
     Patient,
     ProtocolVersion,
@@ -270,6 +277,9 @@ def patient_form(
 ) -> PatientForm:
     """Check a patient form as typed (``--lab name=value``, sex letters, an OncoTree code).
 
+    Laboratory values are parsed by ``core.registry.parse_labs``, as for ``patient update`` and
+    ``match``: names the eligibility criteria use, values finite and >= 0.
+
     The OncoTree code must be one OncoBasket knows (the shipped OncoTree subset); it is stored with that
     OncoTree version (FORMATS.md: store the OncoTree version with every code). A retired code with one
     successor (``GBM`` -> ``GB``, OncoTree history) is stored as the successor; pass the code as entered to
@@ -281,12 +291,7 @@ def patient_form(
         raise InputError(
             f"'{sex}' is not a sex code", field="--sex", fix="use F, M, O (other) or U (unknown)"
         ) from None
-    parsed: dict[str, float] = {}
-    for text in labs:
-        name, value = parse_lab(text)
-        if name in parsed:
-            raise InputError(f"laboratory value '{name}' is given twice", field="--lab", fix="give each value once")
-        parsed[name] = value
+    parsed = parse_labs(labs)
     tumour_types = _tumour_types()
     code = oncotree_code.strip().upper()
     if code not in tumour_types:
@@ -306,26 +311,10 @@ def patient_form(
         oncotree_version=tumour_types.version,
         icd10=icd10.strip().upper() if icd10 is not None else None,
         ecog=ecog,
-        labs=MappingProxyType(parsed),
+        labs=parsed,
         prior_lines=prior_lines,
-        prior_therapies=_prior_therapies(prior_therapies),
+        prior_therapies=parse_prior_therapies(prior_therapies),
     )
-
-
-def _prior_therapies(names: Sequence[str] | None) -> tuple[str, ...] | None:
-    """``None``: unknown; ``["none"]``: none; else the lower-case names (as ``oncobasket match`` takes them)."""
-    if names is None or not names:
-        return None
-    cleaned = tuple(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
-    if "none" in cleaned:
-        if len(cleaned) > 1:
-            raise InputError(
-                "'none' cannot be given with other prior therapies",
-                field="--prior-therapy",
-                fix="give --prior-therapy none alone, or list the drugs",
-            )
-        return ()
-    return cleaned
 
 
 def add_patient(registry: Registry, form: PatientForm, *, entered_oncotree_code: str | None = None) -> dict[str, Any]:
@@ -373,6 +362,91 @@ def add_patient(registry: Registry, form: PatientForm, *, entered_oncotree_code:
             after=view,
         )
         return view
+
+
+def _clinical_values(row: Patient) -> dict[str, Any]:
+    """The clinical facts ``patient update`` may change (``core.registry.CLINICAL_FIELDS``), as stored."""
+    return {
+        "ecog": row.ecog,
+        "labs": dict(row.labs),
+        "prior_lines": row.prior_lines,
+        "prior_therapies": list(row.prior_therapies) if row.prior_therapies is not None else None,
+    }
+
+
+def update_patient(registry: Registry, update: PatientUpdate) -> dict[str, Any]:
+    """Record new values of a registered patient's ECOG, laboratory values, prior lines or prior therapies.
+
+    The patient row holds the values in force, read by every later screening, decision and enrolment
+    (eligibility is judged on them then; see :func:`enrol_patient`); the earlier values are kept in the
+    audit trail (``patient.update``, with the fields changed before and after and the reason): nothing is
+    deleted. Laboratory values given are merged into the registered ones; prior therapies given replace
+    the registered list. Values equal to the registered ones change nothing and write nothing.
+    ``eligibility`` is the decision in force (when it points to a cohort) judged again on the new values.
+    """
+    registry.database.check_schema()
+    now = registry.now()
+    reason = update.reason.strip() if update.reason is not None else None
+    with registry.database.transaction() as session:
+        patient = repository.get_patient_or_raise(session, study_id=update.study_id, lock=True)
+        before = _clinical_values(patient)
+        after = update.applied_to(before)
+        changed = [name for name in CLINICAL_FIELDS if after[name] != before[name]]
+        if changed:
+            patient.ecog = after["ecog"]
+            patient.labs = after["labs"]
+            patient.prior_lines = after["prior_lines"]
+            patient.prior_therapies = after["prior_therapies"]
+            session.flush()
+            registry.audit(
+                session,
+                at=now,
+                action="patient.update",
+                entity="patient",
+                entity_id=patient.id,
+                study_id=patient.study_id,
+                before={name: before[name] for name in changed},
+                after={**{name: after[name] for name in changed}, "reason": reason},
+            )
+        return {
+            "study_id": patient.study_id,
+            "changed": changed,
+            "before": {name: before[name] for name in changed},
+            "after": {name: after[name] for name in changed},
+            "values": after,
+            "reason": reason,
+            "updated_at": now.isoformat() if changed else None,
+            "eligibility": _decision_eligibility(session, patient, on=now.date()),
+        }
+
+
+def _decision_eligibility(session: Session, patient: Patient, *, on: date) -> dict[str, Any] | None:
+    """The decision in force that points to a cohort, with its eligibility judged again on the values in
+    force (as ``enrol`` will judge it); None without such a decision."""
+    decision = repository.latest_decision(session, patient_id=patient.id)
+    if decision is None or decision.cohort_id is None or decision.drug is None:
+        return None
+    _, protocol = _stored_protocol(session)
+    stored = _stored_match(
+        session, screening_id=decision.screening_id, drug=decision.drug, biomarker=decision.biomarker or ""
+    )
+    eligible, failed = _judge_eligibility(
+        protocol, drug=decision.drug, facts=patient_facts(patient, on=on), stored=stored
+    )
+    enrolled = any(
+        item.cohort_id == decision.cohort_id for item in repository.patient_enrolments(session, patient_id=patient.id)
+    )
+    return {
+        "decision": decision.code,
+        "decision_id": decision.id,
+        "drug": decision.drug,
+        "biomarker": decision.biomarker,
+        "cohort": _cohort_name(session, decision.cohort_id),
+        "enrolled": enrolled,
+        "eligible_at_decision": decision.eligible,
+        "eligible": eligible,
+        "failed_criteria": failed,
+    }
 
 
 def show_patient(registry: Registry, study_id: str) -> dict[str, Any]:
@@ -481,7 +555,8 @@ def record_not_treated(
         if enrolments:
             raise ConflictError(
                 f"patient '{study_id}' is enrolled in a cohort; a reason for not treating applies only to "
-                "patients who did not start trial treatment"
+                "patients who did not start trial treatment: for an enrolled patient record the week-16 outcome "
+                f"with `oncobasket outcome record {study_id}` (not_evaluable when treatment stopped early)"
             )
         row = repository.add_not_treated(
             session, patient_id=patient.id, reason=str(reason), criterion=criterion, note=note, recorded_at=now
@@ -520,8 +595,11 @@ def init_trial(registry: Registry, protocol_path: Path | None = None) -> dict[st
     """Create or migrate the database, then load the protocol (default: the shipped one).
 
     The protocol's full text, version and SHA-256 checksum are stored; loading the same file again adds
-    nothing. Slot budgets (per drug or per company agreement) are created or resized from it; a budget
-    can never shrink below the slots already used.
+    nothing. A file whose version is already stored with other content is refused: a changed protocol
+    must carry a new version, because screenings and decisions name the protocol version they used and
+    must be traceable to its text (ICH E6 good clinical practice keeps the protocol and each amendment as
+    identified essential documents). Slot budgets (per drug or per company agreement) are created or
+    resized from it; a budget can never shrink below the slots already used.
     """
     path = protocol_path if protocol_path is not None else default_protocol_path()
     try:
@@ -532,7 +610,7 @@ def init_trial(registry: Registry, protocol_path: Path | None = None) -> dict[st
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", source=str(path), fix="save the protocol as UTF-8 YAML") from None
-    protocol = parse_protocol(text, source=path.name, tumour_types=_tumour_types())
+    protocol = parse_protocol(text, source=str(path), tumour_types=_tumour_types())
     checksum = hashlib.sha256(raw).hexdigest()
     budgets = _slot_budgets(protocol)
     status = registry.database.upgrade()
@@ -541,6 +619,7 @@ def init_trial(registry: Registry, protocol_path: Path | None = None) -> dict[st
         current = repository.current_protocol(session)
         loaded = current is None or current.sha256 != checksum
         if loaded:
+            _check_new_version(session, protocol=protocol, sha256=checksum, file_name=path.name)
             row = repository.add_protocol_version(
                 session,
                 name=protocol.name,
@@ -569,6 +648,24 @@ def init_trial(registry: Registry, protocol_path: Path | None = None) -> dict[st
             "protocol_loaded": loaded,
             "slot_budgets": [_budget_view(row) for row in repository.list_slot_budgets(session)],
         }
+
+
+def _check_new_version(session: Session, *, protocol: Protocol, sha256: str, file_name: str) -> None:
+    """Refuse a protocol whose version is already stored with other content (a change needs a new version)."""
+    clash = next(
+        (row for row in repository.protocol_versions(session, version=protocol.version) if row.sha256 != sha256),
+        None,
+    )
+    if clash is None:
+        return
+    raise ConflictError(
+        f"{file_name}: field 'version': protocol version '{protocol.version}' is already loaded with other "
+        f"content (stored on {clash.loaded_at.date().isoformat()} with sha256 {clash.sha256[:12]}..., this file "
+        f"has sha256 {sha256[:12]}...); a changed protocol must carry a new version so that every screening and "
+        "decision can be traced to the text it used, and nothing was loaded or resized; give the file a new "
+        f"`version:` (e.g. '{protocol.version}.1' or the amendment's number) and run `oncobasket trial init` "
+        "again, or load the stored text unchanged"
+    )
 
 
 def _protocol_summary(row: ProtocolVersion) -> dict[str, Any]:
@@ -614,7 +711,8 @@ def _sync_slot_budget(
     if total < existing.used:
         raise ConflictError(
             f"the protocol gives slot budget '{name}' {total} slots but {existing.used} are already used; "
-            "a budget cannot shrink below the slots used"
+            f"a budget cannot shrink below the slots used: give it at least {existing.used} slots in the protocol "
+            "(and a new version)"
         )
     before = _budget_view(existing)
     existing.total = total
@@ -682,11 +780,32 @@ def _source_checksums(paths: Sequence[Path], profile: MolecularProfile) -> list[
     return [{"file": str(path), "sha256": sha256_of(path)} for path in files]
 
 
+def qc_warnings(profile: MolecularProfile) -> list[str]:
+    """What a coordinator must see when a screened sample failed QC: the failed metrics, the result areas
+    they make unusable (the matcher makes no match on those; TSO500 guideline limits of MetricsOutput.tsv,
+    docs/formats-tso500.md) and what to do. Empty when QC passed or was not judged."""
+    qc = profile.qc
+    if qc.passed:
+        return []
+    areas = ", ".join(str(area) for area in qc.unusable_areas) or "none named"
+    return [
+        f"QC FAILED for sample {profile.sample_id}: {'; '.join(qc.failures)}; unusable result areas: {areas} "
+        "(no match is made on them, so matches resting on them are missing or to be confirmed); the screening is "
+        "stored, but re-test the sample (or check that this is the patient's tumour sample, not a control) "
+        "before the tumour board decides on it"
+    ]
+
+
 def screen_patient(
     registry: Registry, study_id: str, paths: Sequence[Path], settings: ProfileSettings = ProfileSettings()
 ) -> dict[str, Any]:
     """Read the patient's molecular profile, match it against the protocol in force (with the current
-    cohort statuses) and store the profile, its QC, its files' checksums and the matches as computed."""
+    cohort statuses) and store the profile, its QC, its files' checksums and the matches as computed.
+
+    A sample that failed QC is stored too (the record shows what was screened), with ``warnings`` naming
+    the failed metrics and the unusable result areas (:func:`qc_warnings`). The patient's clinical values
+    are read as registered now (``patient update`` changes them for later screenings).
+    """
     check_study_id(study_id, field_name="--patient")
     registry.database.check_schema()
     profiles = read_profiles(list(paths), settings)
@@ -740,6 +859,7 @@ def screen_patient(
             "source_files": checksums,
             "protocol_version": protocol_row.version,
             "matches": [match.as_dict() for match in matches],
+            "warnings": qc_warnings(profile),
         }
         registry.audit(
             session,
@@ -775,12 +895,75 @@ def _failed(criteria: Sequence[Mapping[str, Any]]) -> list[str]:
     return [str(item["reason"]) for item in criteria if item.get("status") != "eligible"]
 
 
-def _confirmed_match(session: Session, form: DecisionForm, screening: Screening | None) -> _Target:
+def _stored_match(session: Session, *, screening_id: int | None, drug: str, biomarker: str) -> MatchSuggestion | None:
+    """The trial match for drug x biomarker stored with a screening, if the screening found one."""
+    if screening_id is None:
+        return None
+    return next(
+        (
+            row
+            for row in repository.match_suggestions(session, screening_id=screening_id)
+            if row.drug == drug and row.biomarker == biomarker and row.detail.get("cohort")
+        ),
+        None,
+    )
+
+
+def _match_standing(detail: Mapping[str, Any]) -> EligibilityStatus:
+    """A stored match's verdict apart from the patient's clinical criteria (biomarker to be confirmed,
+    excluded tumour type, closed cohort: ``Match.eligibility_without_criteria``).
+
+    Matches stored before that verdict was kept apart are read from their overall verdict: eligible
+    overall is eligible; an overall verdict worse than the criteria's can only come from the match
+    itself; otherwise the two cannot be told apart and the match counts as to be confirmed (a new
+    screening judges it again).
+    """
+    kept = detail.get("eligibility_without_criteria")
+    if kept is not None:
+        return EligibilityStatus(kept)
+    overall = EligibilityStatus(detail.get("eligibility") or ("eligible" if detail.get("eligible") else "ineligible"))
+    if overall is EligibilityStatus.ELIGIBLE:
+        return overall
+    criteria = combine([EligibilityStatus(item["status"]) for item in detail.get("criteria", [])])
+    return overall if criteria is not overall else EligibilityStatus.TO_BE_CONFIRMED
+
+
+def _judge_eligibility(
+    protocol: Protocol, *, drug: str, facts: PatientFacts, stored: MatchSuggestion | None
+) -> tuple[bool, list[str]]:
+    """Whether the patient is eligible for ``drug`` now, and the criteria not met (or unknown).
+
+    The patient's clinical criteria (age, ECOG, laboratory values, prior therapies) are judged on
+    ``facts``, the values registered now (``patient add``/``patient update``), with the protocol in
+    force; the match's own verdict (biomarker, tumour type, cohort) is the one stored with the
+    screening (``stored``; none for a tumour board's own proposal B). So a decision and an enrolment
+    use the values in force when they are recorded, not those of the screening.
+    """
+    failed: list[str] = []
+    trial_drug = protocol.drug(drug)
+    if trial_drug is None:
+        failed.append(f"{drug} is not a drug of protocol {protocol.version}: its criteria cannot be judged")
+    else:
+        criteria = evaluate_eligibility(protocol.eligibility_for(trial_drug), facts, protocol.eligibility)
+        failed += _failed([item.as_dict() for item in criteria])
+    standing = _match_standing(stored.detail) if stored is not None else EligibilityStatus.ELIGIBLE
+    if standing is not EligibilityStatus.ELIGIBLE:
+        failed.append(
+            f"the screening's match is {standing.value.replace('_', ' ')} apart from the clinical criteria "
+            "(biomarker, tumour type or cohort: see the screening's reasons)"
+        )
+    return not failed, failed
+
+
+def _confirmed_match(
+    session: Session, form: DecisionForm, screening: Screening | None, *, protocol: Protocol, facts: PatientFacts
+) -> _Target:
     """Decision A: the stored trial match it confirms (the only one, or the one named by drug/biomarker)."""
     if screening is None:
         raise ConflictError(
             f"patient '{form.study_id}' has not been screened; decision A confirms a match from "
-            "`oncobasket screen --patient`"
+            f"`oncobasket screen FILE --patient {form.study_id}`: screen the patient first, or record "
+            "decision B, C or D"
         )
     trial = [
         row for row in repository.match_suggestions(session, screening_id=screening.id) if row.detail.get("cohort")
@@ -805,12 +988,13 @@ def _confirmed_match(session: Session, form: DecisionForm, screening: Screening 
             fix=f"add one of: {offered}",
         )
     (row,) = chosen
+    eligible, failed = _judge_eligibility(protocol, drug=row.drug, facts=facts, stored=row)
     return _Target(
         drug=row.drug,
         biomarker=row.biomarker,
         tumour_group=row.tumour_group,
-        eligible=row.eligible,
-        failed_criteria=_failed(row.detail.get("criteria", [])),
+        eligible=eligible,
+        failed_criteria=failed,
     )
 
 
@@ -830,31 +1014,47 @@ def _proposed_alteration(
             field="--biomarker",
             fix=f"use one of: {'; '.join(item.biomarker.name for item in drug.profiles)}",
         )
-    tumour_types = _tumour_types()
-    group = tumour_group(protocol, tumour_types, facts)
-    stored = []
-    if screening is not None:
-        stored = [
-            row
-            for row in repository.match_suggestions(session, screening_id=screening.id)
-            if row.drug == drug.key and row.biomarker == form.biomarker and row.detail.get("cohort")
-        ]
-    if stored:
-        return _Target(
-            drug=drug.key,
-            biomarker=form.biomarker,
-            tumour_group=stored[0].tumour_group,
-            eligible=stored[0].eligible,
-            failed_criteria=_failed(stored[0].detail.get("criteria", [])),
-        )
-    criteria = evaluate_eligibility(protocol.eligibility_for(drug), facts, protocol.eligibility)
+    stored = _stored_match(
+        session, screening_id=screening.id if screening is not None else None, drug=drug.key, biomarker=form.biomarker
+    )
+    group = stored.tumour_group if stored is not None else tumour_group(protocol, _tumour_types(), facts)
+    eligible, failed = _judge_eligibility(protocol, drug=drug.key, facts=facts, stored=stored)
     return _Target(
         drug=drug.key,
         biomarker=form.biomarker,
         tumour_group=group,
-        eligible=all(item.status is EligibilityStatus.ELIGIBLE for item in criteria),
-        failed_criteria=_failed([item.as_dict() for item in criteria]),
+        eligible=eligible,
+        failed_criteria=failed,
     )
+
+
+def _cohort_warnings(session: Session, form: DecisionForm, *, cohort: Cohort, staying: bool) -> list[str]:
+    """Refuse pointing a patient to a closed cohort; warn when the cohort holds enrolment.
+
+    A closed cohort (futility, negative) never takes patients again (two-stage rule, DOMAIN.md section 3),
+    so a decision that sends a patient there is refused when it is recorded, not at enrolment. A
+    correction that keeps the patient in the cohort of the decision in force (``staying``) is not a new
+    placement and only warns. A cohort that holds enrolment (stage 1 or 2 full, suspended, promising
+    without an expansion) may take the patient later: the decision is recorded with a warning.
+    """
+    state = repository.cohort_state(session, cohort=cohort)
+    held = refusal(state)
+    if held is None:
+        return []
+    if state.status in CLOSED_STATUSES:
+        if staying:
+            return [f"cohort '{cohort.name}': {held}"]
+        raise ConflictError(
+            f"cohort '{cohort.name}' is {next_decision(state).removeprefix('none: ')}: a closed cohort takes no "
+            f"more patients and never reopens (the protocol's two-stage rule {state.rule}, after Simon 1989; "
+            f"DOMAIN.md section 3), so decision {form.code} cannot point patient '{form.study_id}' to it; "
+            "record decision B (another drug or biomarker), C (a non-trial option, with --option) or D instead; "
+            "a new cohort for this match needs a protocol amendment (a new protocol version with a cohort the "
+            "protocol allows, loaded with `oncobasket trial init`)"
+        )
+    return [
+        f"cohort '{cohort.name}' does not take patients now; the decision is recorded and enrolment will wait: {held}"
+    ]
 
 
 def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
@@ -867,6 +1067,11 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
     it may not move an enrolled patient to another cohort or out of one (the enrolment stands and must be
     reviewed). After a new screening a new decision needs no correction. Nothing is edited or deleted; the
     audit shows both decisions (``decision.correct`` with the values before and after).
+
+    A decision may not point a patient to a closed cohort (closed for futility or as negative: it never
+    takes patients again); one pointing to a cohort that holds enrolment (stage full, suspended,
+    promising) is recorded with a warning (``warnings``) that enrolment will wait. Eligibility is judged
+    on the patient's values in force (``patient update``), not on those of the screening.
     """
     registry.database.check_schema()
     now = registry.now()
@@ -887,7 +1092,7 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
         facts = patient_facts(patient, on=form.meeting_date)
         target: _Target | None = None
         if form.code is MtbDecisionCode.A:
-            target = _confirmed_match(session, form, screening)
+            target = _confirmed_match(session, form, screening, protocol=protocol, facts=facts)
         elif form.code is MtbDecisionCode.B:
             target = _proposed_alteration(session, form, protocol=protocol, facts=facts, screening=screening)
         known = (
@@ -899,6 +1104,10 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
         )
         if correcting and previous is not None:
             _check_correction_keeps_enrolment(session, form, previous=previous, cohort_id=known.id if known else None)
+        warnings: list[str] = []
+        if known is not None:
+            staying = correcting and previous is not None and previous.cohort_id == known.id
+            warnings = _cohort_warnings(session, form, cohort=known, staying=staying)
         cohort: Cohort | None = None
         opened = False
         if target is not None:
@@ -954,6 +1163,7 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
             "meaning": form.code.meaning,
             "cohort_opened": opened,
             "cohort_status": cohort.status if cohort is not None else None,
+            "warnings": warnings,
         }
 
 
@@ -1122,7 +1332,10 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
 
     Needs a confirmed decision (A, or B with a trial drug), consent and eligibility (an ineligible
     patient only with a recorded override reason); the cohort must accept patients (its state machine
-    decides) and the drug's slot budget must have a slot left. The cohort and budget rows are locked
+    decides) and the drug's slot budget must have a slot left. Eligibility is judged again here, on the
+    patient's values in force today (``patient update``) and the protocol in force, with the match's own
+    verdict (biomarker, tumour type) from the decision's screening: values that changed after the
+    decision count. The cohort and budget rows are locked
     (PostgreSQL ``FOR UPDATE``; SQLite ``BEGIN IMMEDIATE``) so two coordinators racing for the last
     place cannot both win: the second gets a :class:`ConflictError`.
     """
@@ -1148,13 +1361,24 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
             if enrolment.cohort_id == decision.cohort_id or enrolment.outcome == Outcome.PENDING:
                 raise ConflictError(
                     f"patient '{study_id}' is already enrolled (place {enrolment.position + 1} of cohort "
-                    f"{enrolment.cohort_id}, outcome {enrolment.outcome})"
+                    f"'{_cohort_name(session, enrolment.cohort_id)}', outcome {enrolment.outcome}); a patient "
+                    "takes one place at a time and never two in the same cohort: record the week-16 outcome "
+                    f"with `oncobasket outcome record {study_id}` before a new decision moves the patient on"
                 )
-        if not decision.eligible and override_reason is None:
-            failed = "; ".join(decision.failed_criteria) or "eligibility not confirmed by the matcher"
+        drug = decision.drug or ""
+        _, protocol = _stored_protocol(session)
+        stored = _stored_match(
+            session, screening_id=decision.screening_id, drug=drug, biomarker=decision.biomarker or ""
+        )
+        eligible, failed_criteria = _judge_eligibility(
+            protocol, drug=drug, facts=patient_facts(patient, on=now.date()), stored=stored
+        )
+        if not eligible and override_reason is None:
             raise ConflictError(
-                f"patient '{study_id}' is not confirmed eligible for {decision.drug} ({failed}); enrol only "
-                "with a recorded --override-reason naming why the tumour board accepts it"
+                f"patient '{study_id}' is not confirmed eligible for {decision.drug} ({'; '.join(failed_criteria)}), "
+                "judged on the values registered today; if a value has changed, record it with "
+                f"`oncobasket patient update {study_id}`, else enrol only with a recorded --override-reason "
+                "naming why the tumour board accepts it"
             )
         cohort = repository.get_cohort_or_raise(session, name_or_id=decision.cohort_id, lock=True)
         state = repository.cohort_state(session, cohort=cohort)
@@ -1168,7 +1392,8 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
             if budget.used >= budget.total:
                 raise ConflictError(
                     f"no treatment slot left in budget '{budget.name}' ({budget.used} of {budget.total} used); "
-                    "the company agreement must be extended first"
+                    "the company agreement must be extended first: raise the budget's slots in the protocol "
+                    "(a new protocol version) and load it with `oncobasket trial init`"
                 )
             budget.used += 1
         position = len(state.outcomes)
@@ -1189,6 +1414,8 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
             "cohort_id": cohort.id,
             "place": position + 1,
             "stage": row.stage,
+            "eligible": eligible,
+            "failed_criteria": failed_criteria,
             "override_reason": row.override_reason,
             "slot_budget": budget.name if budget is not None else None,
             "slots_left": budget.total - budget.used if budget is not None else None,
@@ -1360,7 +1587,10 @@ def pool_counts(registry: Registry, cohort_ref: str, *, source: str, evaluable: 
     with registry.database.transaction() as session:
         cohort = repository.get_cohort_or_raise(session, name_or_id=cohort_ref, lock=True)
         state = repository.cohort_state(session, cohort=cohort)
-        new_state, transitions = add_pooled(state, pooled)
+        try:
+            new_state, transitions = add_pooled(state, pooled)
+        except ConflictError as refused:
+            raise ConflictError(f"cohort '{cohort.name}': {refused}") from None
         stage = new_state.pooled[-1].stage or 1
         row = repository.add_pooled_count(
             session,

@@ -487,25 +487,60 @@ def new_cohort(rule: TwoStageRule = DRUP_RULE) -> CohortState:
     return CohortState(status=CohortStatus.STAGE1_OPEN, rule=rule, stage=1)
 
 
-def _refusal(state: CohortState) -> str:
+def _rule_source(rule: TwoStageRule) -> str:
+    """Where a hold comes from, for messages: the protocol's rule after Simon (1989), DOMAIN.md section 3."""
+    return f"the protocol's two-stage rule {rule}, after Simon 1989; DOMAIN.md section 3"
+
+
+def refusal(state: CohortState) -> str | None:
+    """Why :func:`enrol` refuses a patient now, with what to do (None when the cohort accepts one).
+
+    The holds follow the two-stage rule (DOMAIN.md section 3; Simon 1989): stage 1 waits for the week-16
+    evaluation of its n1 patients, stage 2 for that of its n; a closed cohort never takes patients again.
+    """
+    if accepting(state):
+        return None
     status = state.status
+    rule = state.rule
+    counted = _count(state)
     if status is CohortStatus.STAGE1_FULL:
-        pending = _count(state).pending[1]
+        pending = counted.pending[1]
         return (
             f"stage 1 is full: enrolment is held until {_patients(pending)} of stage 1 "
-            "are evaluated at week 16 (DOMAIN.md section 3)"
+            f"{'is' if pending == 1 else 'are'} evaluated at week 16 ({_rule_source(rule)}); record their "
+            "week-16 outcomes with `oncobasket outcome record`: enrolment reopens when stage 2 opens "
+            f"({rule.r1 + 1} or more stage-1 benefits) or when a patient found not evaluable frees a place"
         )
     if status is CohortStatus.STAGE2_FULL:
-        return "stage 2 is full: all places are taken; waiting for week-16 evaluations"
+        return (
+            f"stage 2 is full: all {rule.n} places are taken and {counted.rule_pending} await week-16 evaluation "
+            f"({_rule_source(rule)}); record their outcomes with "
+            "`oncobasket outcome record`: a patient found not evaluable frees a place for a replacement, and "
+            "the cohort then becomes promising (and may open an expansion) or closes"
+        )
     if status is CohortStatus.SUSPENDED:
-        return f"the cohort is suspended ({state.suspension_reason}); resume it first"
+        return (
+            f"the cohort is suspended ({state.suspension_reason}); resume it first with `oncobasket cohort resume` "
+            "once the reason for the hold is resolved"
+        )
     if status is CohortStatus.PROMISING:
-        return "the cohort is promising: open an expansion cohort before enrolling more patients"
-    if status is CohortStatus.CLOSED_FUTILITY:
-        return "the cohort is closed for futility"
-    if status is CohortStatus.CLOSED_NEGATIVE:
-        return "the cohort is closed as negative"
-    return f"no place is left in the cohort ({status.value})"
+        return (
+            "the cohort is promising: open an expansion cohort before enrolling more patients "
+            "(`oncobasket cohort expand`)"
+        )
+    if status in CLOSED_STATUSES:
+        why = next_decision(state).removeprefix("none: ")
+        return (
+            f"the cohort is {why}: a closed cohort takes no more patients and never reopens "
+            f"({_rule_source(rule)}); take the case back to the tumour board for decision B, C or D, or record "
+            "why the patient is not treated with `oncobasket not-treated`"
+        )
+    if status is CohortStatus.EXPANSION:
+        return (
+            f"the expansion cohort is full: its {state.expansion_places} places are taken; a patient found not "
+            "evaluable frees a place (`oncobasket outcome record`), otherwise take the case back to the tumour board"
+        )
+    return f"no place is left in the cohort ({status.value}); record the pending week-16 outcomes first"
 
 
 def enrol(state: CohortState) -> tuple[CohortState, tuple[Transition, ...]]:
@@ -514,8 +549,9 @@ def enrol(state: CohortState) -> tuple[CohortState, tuple[Transition, ...]]:
     Raises :class:`ConflictError` when the cohort does not accept patients: stage 1 full (held until the
     stage-1 patients are evaluated), stage 2 full, suspended, promising without an expansion, or closed.
     """
-    if not accepting(state):
-        raise ConflictError(_refusal(state))
+    refused = refusal(state)
+    if refused is not None:
+        raise ConflictError(refused)
     index = len(state.outcomes)
     patient = EnrolledPatient(stage=state.stage, outcome=Outcome.PENDING)
     state = replace(state, outcomes=(*state.outcomes, patient))
@@ -552,8 +588,8 @@ def record_outcome(state: CohortState, index: int, outcome: Outcome) -> tuple[Co
     if patient.outcome is not Outcome.PENDING:
         raise ConflictError(
             f"the patient at place {index + 1} already has outcome {patient.outcome.value}; a recorded outcome is not "
-            "replaced "
-            "because cohort decisions may rest on it"
+            "replaced because cohort decisions may rest on it; correct it instead, with the reason "
+            "(`oncobasket outcome record --correct --reason TEXT`)"
         )
     outcomes = list(state.outcomes)
     outcomes[index] = patient._replace(outcome=outcome)
@@ -673,7 +709,8 @@ def add_pooled(state: CohortState, pooled: PooledCount) -> tuple[CohortState, tu
     """Add a sister trial's count of evaluable patients and benefits to the stage under way."""
     if state.rule_status not in RUNNING_STATUSES:
         raise ConflictError(
-            f"pooled counts can only be added while the two-stage rule runs; the cohort is {state.status.value}"
+            f"pooled counts can only be added while the two-stage rule runs; the cohort is {state.status.value}, "
+            "its decision is taken and later counts cannot change it; report the sister trial's counts apart"
         )
     stage = 1 if state.rule_status in STAGE1_STATUSES else 2
     state = replace(state, pooled=(*state.pooled, replace(pooled, stage=stage)))
@@ -689,9 +726,15 @@ def suspend(state: CohortState, reason: str) -> tuple[CohortState, tuple[Transit
     if not reason.strip():
         raise InputError("must say why the cohort is suspended", field="reason", fix="give a short reason")
     if state.status is CohortStatus.SUSPENDED:
-        raise ConflictError(f"the cohort is already suspended ({state.suspension_reason})")
+        raise ConflictError(
+            f"the cohort is already suspended ({state.suspension_reason}); there is nothing to suspend: resume "
+            "it with `oncobasket cohort resume` when the reason is resolved, then suspend it again for a new reason"
+        )
     if state.status in CLOSED_STATUSES:
-        raise ConflictError(f"the cohort is closed ({state.status.value}) and cannot be suspended")
+        raise ConflictError(
+            f"the cohort is closed ({state.status.value}) and cannot be suspended; a closed cohort takes no "
+            "patients, so there is no enrolment to hold"
+        )
     before = state.status
     state = replace(
         state, status=CohortStatus.SUSPENDED, status_before_suspension=before, suspension_reason=reason.strip()
@@ -702,7 +745,10 @@ def suspend(state: CohortState, reason: str) -> tuple[CohortState, tuple[Transit
 def resume(state: CohortState) -> tuple[CohortState, tuple[Transition, ...]]:
     """End a suspension: the cohort returns to the status the rule reached meanwhile."""
     if state.status is not CohortStatus.SUSPENDED or state.status_before_suspension is None:
-        raise ConflictError(f"the cohort is not suspended ({state.status.value})")
+        raise ConflictError(
+            f"the cohort is not suspended ({state.status.value}); there is nothing to resume: check the cohort "
+            "with `oncobasket cohort show`"
+        )
     target = state.status_before_suspension
     state = replace(state, status=target, status_before_suspension=None, suspension_reason=None)
     resumed = Transition(CohortStatus.SUSPENDED, target, "resumed", tally(state))
@@ -717,7 +763,11 @@ def open_expansion(state: CohortState, places: int | None = None) -> tuple[Cohor
     published sources do not fix its size; the default gives it as many places as the two-stage cohort.
     """
     if state.status is not CohortStatus.PROMISING:
-        raise ConflictError(f"only a promising cohort can open an expansion; the cohort is {state.status.value}")
+        raise ConflictError(
+            f"only a promising cohort can open an expansion; the cohort is {state.status.value}: an expansion "
+            f"opens once the two-stage rule finds the cohort promising (more than {state.rule.r} benefits; "
+            "see `oncobasket cohort show` for what it waits for)"
+        )
     size = state.rule.n if places is None else places
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
         raise InputError(f"must be a whole number >= 1, got {size!r}", field="places", fix="give the expansion size")

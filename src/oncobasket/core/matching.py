@@ -161,7 +161,10 @@ class Match:
 
     ``cohort`` is None for an on-label match (standard treatment, not a trial cohort);
     ``cohort_name`` is always the name the cohort would have. ``alterations`` are the labels of the
-    alterations (or TMB/MSI results) that satisfied the rule.
+    alterations (or TMB/MSI results) that satisfied the rule. ``eligibility`` combines
+    ``eligibility_without_criteria`` (the verdict on the match itself: biomarker to be confirmed,
+    excluded tumour type, on-label, closed cohort) with the patient's clinical ``criteria``; the registry
+    keeps the first so that it can judge the criteria again on a patient's updated values.
     """
 
     drug: str
@@ -181,6 +184,7 @@ class Match:
     on_label_source: str | None = None
     supplier: str | None = None
     route: str | None = None
+    eligibility_without_criteria: EligibilityStatus = EligibilityStatus.ELIGIBLE
 
     @property
     def eligible(self) -> bool:
@@ -210,6 +214,7 @@ class Match:
             "drug_display": self.drug_display,
             "supplier": self.supplier,
             "route": self.route,
+            "eligibility_without_criteria": str(self.eligibility_without_criteria),
         }
 
 
@@ -1006,6 +1011,7 @@ def evaluate_profile(
 
         name = cohort_name(biomarker, group, drug.display_name)
         reasons: list[str] = list(outcome.hits)
+        # The match's own verdicts, kept apart from the patient's criteria (Match.eligibility_without_criteria).
         statuses: list[EligibilityStatus] = []
         if outcome.truth is Truth.UNKNOWN:
             statuses.append(EligibilityStatus.TO_BE_CONFIRMED)
@@ -1015,7 +1021,6 @@ def evaluate_profile(
         if criteria is None:
             criteria = evaluate_eligibility(entry.eligibility, patient, general)
             eligibility_cache[drug.key] = criteria
-        statuses.extend(item.status for item in criteria)
         reasons.extend(item.reason for item in criteria if item.status is EligibilityStatus.INELIGIBLE)
         unknown = [item for item in criteria if item.status is EligibilityStatus.TO_BE_CONFIRMED]
         if unknown:
@@ -1068,7 +1073,7 @@ def evaluate_profile(
                 tumour_group=group,
                 evidence=drug_profile.evidence,
                 evidence_source=drug_profile.source,
-                eligibility=combine(statuses),
+                eligibility=combine([*statuses, *(item.status for item in criteria)]),
                 on_label=on_label,
                 cohort_status=status,
                 reasons=tuple(reasons),
@@ -1077,6 +1082,7 @@ def evaluate_profile(
                 on_label_source=own_label.source if own_label is not None else None,
                 supplier=drug.supplier,
                 route=str(drug.route),
+                eligibility_without_criteria=combine(statuses),
             )
         )
     matches.sort(key=Match.sort_key)

@@ -2,7 +2,8 @@
 
 A :class:`ProteinChange` mirrors the notation (in the manner of biocommons/hgvs): it prints back to
 its short one-letter form (``p.V600E``, ``p.E746_A750del``, ``p.Q61*``, ``p.K17fs``) and keeps the
-full three-letter HGVS form with its transcript (``NP_004324.2:p.(Val600Glu)``). Matching uses the
+full three-letter HGVS form, prefixed by its protein accession when the input names one
+(``NP_004324.2:p.(Val600Glu)``), and the accession the input gave (``transcript``). Matching uses the
 short form and the parsed parts (codon, span, edit type), never string surgery on raw cells.
 
 Source: HGVS Nomenclature v21 (varnomen.hgvs.org), protein section. The grammar is the one shipped
@@ -47,7 +48,10 @@ class ProteinChange:
     """One parsed protein change.
 
     ``start_aa``/``start_position`` name the first residue affected (``V``, 600 for ``p.V600E``),
-    ``end_position`` the last for ranges; ``alt`` the new residues in one-letter code.
+    ``end_position`` the last for ranges; ``alt`` the new residues in one-letter code. ``hgvs`` is a
+    valid HGVS protein description: it carries the input's accession only when that is not a
+    transcript or genomic one; a transcript accession (TSO500's ``NM_004958.3:c.2997C>T(p.(Asn999=))``)
+    is kept in ``transcript`` only, since ``NM_004958.3:p.(Asn999=)`` would be invalid HGVS.
     """
 
     short: str
@@ -83,6 +87,21 @@ _parser: Any = None
 
 # TSO500 writes synonymous changes inside the c. notation: ``NM_004958.3:c.2997C>T(p.(Asn999=))``.
 _EMBEDDED_P = re.compile(r"\(p\.(\(.*\)|[^()]*)\)\s*$")
+
+#: nucleotide reference sequences: transcripts (RefSeq NM_/NR_/XM_/XR_, Ensembl ENST, LRG_199t1) and
+#: genomic sequences (RefSeq NC_/NG_, Ensembl genes ENSG, LRG_199). HGVS describes a protein change
+#: against a protein reference sequence only (HGVS Nomenclature, "Reference Sequences"), so one of
+#: these before ``:p.`` is kept as the transcript but not written into the HGVS form. Other
+#: accessions (NP_, ENSP, LRG_199p1, or ones this list does not know) are kept as written.
+_NUCLEOTIDE_ACCESSION = re.compile(r"^(?:N[MRCG]_|X[MR]_|ENS[A-Z]*[TG]\d|LRG_\d+(?:t\d+)?$)")
+
+
+def _described(accession: str | None, description: str) -> str:
+    """``accession:description``, or the bare ``p.`` description when there is no accession or it
+    names a transcript or genome (``NM_004958.3:p.(Asn999=)`` is not valid HGVS)."""
+    if accession is None or _NUCLEOTIDE_ACCESSION.match(accession):
+        return description
+    return f"{accession}:{description}"
 
 
 def _hgvs_parser() -> Any:
@@ -231,7 +250,7 @@ def _substitution(accession: str | None, body: str) -> ProteinChange | None:
     full = f"p.({three})" if opening else f"p.{three}"
     return ProteinChange(
         short=f"p.{ref}{start}{alt}",
-        hgvs=f"{accession}:{full}" if accession else full,
+        hgvs=_described(accession, full),
         edit=edit,
         start_aa=ref,
         start_position=start,
@@ -251,7 +270,7 @@ def _synonymous(
     full = f"p.({three})" if predicted else f"p.{three}"
     return ProteinChange(
         short=f"p.{ref}{start}=",
-        hgvs=f"{accession}:{full}" if accession else full,
+        hgvs=_described(accession, full),
         edit=ProteinEdit.SYNONYMOUS,
         start_aa=ref,
         start_position=start,
@@ -272,7 +291,13 @@ def _from_variant(variant: Any, cleaned: str, accession: str | None) -> ProteinC
     one_letter = variant.format(conf={"p_3_letter": False})
     three_letter = variant.format(conf={"p_3_letter": True})
     short = _short_form(one_letter.split(":", 1)[1], edit_kind)
-    full = three_letter if accession else three_letter.split(":", 1)[1]
+    full = three_letter.split(":", 1)[1]
+    if edit_kind is ProteinEdit.FRAMESHIFT and posedit.edit.length is None:
+        # biocommons writes a frameshift without a stop position as 'fsTer' (p.Lys17fsTer), which HGVS
+        # does not allow: the short frameshift is p.Lys17fs, and 'Ter' comes only with its position
+        # (p.Lys17ArgfsTer5) or '?' (p.Lys17ArgfsTer?) (HGVS Nomenclature, protein frameshift).
+        closing = ")" if full.endswith(")") else ""
+        full = full.removesuffix(")").removesuffix("Ter") + closing
     if edit_kind is ProteinEdit.SYNONYMOUS and alt is not None:
         # MAFs write p.N1347N; HGVS and TSO500 write p.(Asn999=): one form, so matching sees one value.
         short = f"p.{start.aa}{start.pos}="
@@ -281,7 +306,7 @@ def _from_variant(variant: Any, cleaned: str, accession: str | None) -> ProteinC
         alt = None
     return ProteinChange(
         short=short,
-        hgvs=full,
+        hgvs=_described(accession, full),
         edit=edit_kind,
         start_aa=start.aa,
         start_position=int(start.pos),

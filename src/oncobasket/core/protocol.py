@@ -17,7 +17,7 @@ Shape (each name below is a frozen dataclass of this module)::
       drugs: (Drug, ...)                   each with DrugProfile(biomarker, evidence, source, ...) entries
       agreements: (Agreement, ...)         company slot budgets shared by several drugs
       on_label: (Indication, ...)          approved indications (drug x tumour types x biomarker)
-      knowledge: Knowledge                 hotspot codons, variant classes, exon ranges the rules use
+      knowledge: Knowledge                 hotspot codons, variant classes, exon ranges, declared genes
 
 A biomarker rule is a tree (the declarative and/or tree of MatchMiner's CTML, without operators
 hidden in strings)::
@@ -437,14 +437,17 @@ class Knowledge:
     ``hotspots``: gene -> codons (``E545``) of activating hotspots (Cancer Hotspots v2, Chang et al.,
     Cancer Discov 2018). ``variant_classes``: gene -> class -> short protein changes (BRAF classes:
     Yao et al., Nature 2017; Owsley et al., Exp Biol Med 2021). ``exons``: gene -> exon number ->
-    :class:`ExonRange`. ``sources`` names the citation of each list (key: ``hotspots``,
-    ``variant_classes``, ``exons``).
+    :class:`ExonRange`. ``gene_symbols``: current HGNC symbols the rules may name beyond the genes
+    OncoBasket knows (:data:`oncobasket.core.genes.KNOWN_GENES`: the TSO500 panel, previous-symbol
+    targets, fusion partners). ``sources`` names the citation of each list (key: ``hotspots``,
+    ``variant_classes``, ``exons``, ``gene_symbols``).
     """
 
     hotspots: Mapping[str, frozenset[str]] = field(default_factory=dict)
     variant_classes: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
     exons: Mapping[str, Mapping[int, ExonRange]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+    gene_symbols: frozenset[str] = frozenset()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,12 +5,17 @@ Sources: the MTB decision codes A-D are those of the InPreD/IMPRESS-Norway molec
 treated follow the IMPRESS results paper's funnel (Puco et al., Acta Oncol 2024;63:379-384: other
 trials, early access programmes, palliative care only, deterioration, death) and the harmonised
 IMPRESS eCRF (PRIME-ROSE). ECOG performance status 0-5: Oken et al., Am J Clin Oncol 1982;5:649-655.
+Laboratory values use the matcher's names and units (``core.matching.LAB_NAMES``,
+``core.protocol.CRITERION_UNITS``), so that a value entered for a patient is one the eligibility
+criteria can read.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -19,6 +24,8 @@ from typing import Any
 
 from oncobasket.core.cohorts import Outcome
 from oncobasket.core.errors import InputError
+from oncobasket.core.matching import LAB_NAMES
+from oncobasket.core.protocol import CRITERION_UNITS
 
 
 class MtbDecisionCode(StrEnum):
@@ -118,26 +125,104 @@ def check_study_id(study_id: str, *, field_name: str = "STUDY_ID") -> str:
     return study_id
 
 
-def parse_lab(text: str) -> tuple[str, float]:
-    """One laboratory value given as ``name=value`` (e.g. ``anc=1.5``); the name is lower-cased."""
+def _lab_names() -> str:
+    """The laboratory names the matcher reads, with their units: ``anc (10^9/L), platelets (10^9/L), ...``."""
+    return ", ".join(f"{name} ({CRITERION_UNITS[name]})" for name in LAB_NAMES)
+
+
+def check_lab(name: str, value: float, *, field_name: str = "--lab") -> None:
+    """A laboratory value the eligibility criteria can use: a name the matcher knows
+    (``core.matching.LAB_NAMES``) and a finite value >= 0 in that name's unit.
+
+    A name the matcher does not know would be stored and then silently never checked (``platelet``
+    for ``platelets``): every criterion needing it would stay "to be confirmed". A negative count,
+    concentration or clearance is not a measurement (a typo such as ``anc=-5``).
+    """
+    if name not in LAB_NAMES:
+        close = difflib.get_close_matches(name, LAB_NAMES, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise InputError(
+            f"'{name}' is not a laboratory name the eligibility criteria use",
+            field=field_name,
+            fix=f"{hint}use one of {_lab_names()}, e.g. --lab anc=1.5",
+        )
+    unit = CRITERION_UNITS[name]
+    if not math.isfinite(value):
+        raise InputError(
+            f"{name} = {value} is not a finite number",
+            field=field_name,
+            fix=f"give the measured value in {unit}, e.g. --lab {name}=1.5",
+        )
+    if value < 0:
+        raise InputError(
+            f"{name} = {value:g} is negative; a laboratory value is 0 or more",
+            field=field_name,
+            fix=f"give the measured value in {unit} (check the sign), e.g. --lab {name}=1.5",
+        )
+
+
+def parse_lab(text: str, *, field_name: str = "--lab") -> tuple[str, float]:
+    """One laboratory value given as ``name=value`` (e.g. ``anc=1.5``), checked by :func:`check_lab`;
+    the name is lower-cased."""
     found = _LAB.fullmatch(text.strip())
     if found is None:
         raise InputError(
             f"'{text}' is not a laboratory value",
-            field="--lab",
-            fix="write it as name=value, e.g. --lab anc=1.5 --lab creatinine_uln=1.2",
+            field=field_name,
+            fix=f"write it as name=value, e.g. --lab anc=1.5, with one of {_lab_names()}",
         )
     try:
         value = float(found["value"])
     except ValueError:
         raise InputError(
             f"'{found['value']}' in '{text}' is not a number",
-            field="--lab",
+            field=field_name,
             fix="write it as name=value with a decimal number, e.g. --lab anc=1.5",
         ) from None
-    if not math.isfinite(value):
-        raise InputError(f"'{text}' is not a finite number", field="--lab", fix="give a measured value")
-    return found["name"].lower(), value
+    name = found["name"].lower()
+    check_lab(name, value, field_name=field_name)
+    return name, value
+
+
+def parse_labs(texts: Iterable[str], *, field_name: str = "--lab") -> MappingProxyType[str, float]:
+    """Laboratory values as typed (``--lab name=value``, repeatable): every one checked by
+    :func:`parse_lab`, each name at most once. The one parser of ``patient add``, ``patient update``
+    and ``match``."""
+    parsed: dict[str, float] = {}
+    for text in texts:
+        name, value = parse_lab(text, field_name=field_name)
+        if name in parsed:
+            raise InputError(f"laboratory value '{name}' is given twice", field=field_name, fix="give each value once")
+        parsed[name] = value
+    return MappingProxyType(parsed)
+
+
+def check_labs(labs: Mapping[str, float], *, field_name: str = "--lab") -> None:
+    """Every value of a form's laboratory mapping passes :func:`check_lab`."""
+    for name, value in labs.items():
+        check_lab(name, value, field_name=field_name)
+
+
+def parse_prior_therapies(names: Iterable[str] | None) -> tuple[str, ...] | None:
+    """``--prior-therapy`` as typed: ``None`` (or nothing) is unknown; ``["none"]`` is none, ``()``;
+    else the lower-case names without repeats (as ``oncobasket match`` takes them)."""
+    given = list(names) if names is not None else []
+    if not given:
+        return None
+    if any(not name.strip() for name in given):
+        raise InputError(
+            "a prior therapy name is empty", field="--prior-therapy", fix="give the generic drug name, or none"
+        )
+    cleaned = tuple(dict.fromkeys(name.strip().lower() for name in given))
+    if "none" in cleaned:
+        if len(cleaned) > 1:
+            raise InputError(
+                "'none' cannot be given with other prior therapies",
+                field="--prior-therapy",
+                fix="give --prior-therapy none alone, or list the drugs",
+            )
+        return ()
+    return cleaned
 
 
 def parse_decision_code(text: str) -> MtbDecisionCode:
@@ -254,14 +339,7 @@ class PatientForm:
                 field="--birth-year",
                 fix="give the four-digit year of birth",
             )
-        if self.ecog is not None and self.ecog not in ECOG_RANGE:
-            raise InputError(
-                f"ECOG {self.ecog} is outside 0-5",
-                field="--ecog",
-                fix="give the ECOG performance status 0-5 (Oken et al. 1982)",
-            )
-        if self.prior_lines is not None and self.prior_lines < 0:
-            raise InputError(f"{self.prior_lines} prior lines is negative", field="--prior-lines", fix="give 0 or more")
+        _check_clinical(ecog=self.ecog, labs=self.labs, prior_lines=self.prior_lines)
         if not self.oncotree_code.strip():
             raise InputError("the tumour type is empty", field="--tumour-type", fix="give an OncoTree code, e.g. PAAD")
         if self.icd10 is not None and not re.fullmatch(r"[A-Z]\d{2}(\.\d{1,2})?", self.icd10):
@@ -285,6 +363,66 @@ class PatientForm:
             "labs": dict(self.labs),
             "prior_lines": self.prior_lines,
             "prior_therapies": list(self.prior_therapies) if self.prior_therapies is not None else None,
+        }
+
+
+def _check_clinical(*, ecog: int | None, labs: Mapping[str, float], prior_lines: int | None) -> None:
+    """The clinical facts eligibility is judged on: ECOG 0-5, known laboratory values >= 0, prior lines >= 0."""
+    if ecog is not None and ecog not in ECOG_RANGE:
+        raise InputError(
+            f"ECOG {ecog} is outside 0-5",
+            field="--ecog",
+            fix="give the ECOG performance status 0-5 (Oken et al. 1982)",
+        )
+    check_labs(labs)
+    if prior_lines is not None and prior_lines < 0:
+        raise InputError(f"{prior_lines} prior lines is negative", field="--prior-lines", fix="give 0 or more")
+
+
+#: The clinical facts of a registered patient that ``patient update`` may change (the columns of
+#: ``patients`` the matcher reads besides the tumour type, which a new registration would be needed for).
+CLINICAL_FIELDS = ("ecog", "labs", "prior_lines", "prior_therapies")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientUpdate:
+    """New values of a registered patient's clinical facts (``oncobasket patient update``).
+
+    ``None`` leaves a value as it is. ``labs`` are merged into the registered values (a name given
+    replaces that value, the others stay); ``prior_therapies`` replaces the registered list (``()``
+    says there were none); ``reason`` says why (e.g. "ECOG re-assessed at the pre-enrolment visit").
+    At least one value must be given.
+    """
+
+    study_id: str
+    ecog: int | None = None
+    labs: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    prior_lines: int | None = None
+    prior_therapies: tuple[str, ...] | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        check_study_id(self.study_id)
+        _check_clinical(ecog=self.ecog, labs=self.labs, prior_lines=self.prior_lines)
+        if self.reason is not None and not self.reason.strip():
+            raise InputError("the reason is empty", field="--reason", fix="say why the values changed, or leave it out")
+        if self.ecog is None and not self.labs and self.prior_lines is None and self.prior_therapies is None:
+            raise InputError(
+                "no new value is given: an update changes --ecog, --lab, --prior-lines or --prior-therapy",
+                fix="give at least one of --ecog N, --lab NAME=VALUE, --prior-lines N, --prior-therapy NAME",
+            )
+
+    def applied_to(self, current: Mapping[str, Any]) -> dict[str, Any]:
+        """The clinical values (:data:`CLINICAL_FIELDS`) after this update of ``current``."""
+        labs = dict(current["labs"])
+        labs.update(self.labs)
+        return {
+            "ecog": self.ecog if self.ecog is not None else current["ecog"],
+            "labs": labs,
+            "prior_lines": self.prior_lines if self.prior_lines is not None else current["prior_lines"],
+            "prior_therapies": (
+                list(self.prior_therapies) if self.prior_therapies is not None else current["prior_therapies"]
+            ),
         }
 
 

@@ -57,6 +57,13 @@ def current_protocol_or_raise(session: Session) -> ProtocolVersion:
     return found
 
 
+def protocol_versions(session: Session, *, version: str) -> Sequence[ProtocolVersion]:
+    """Every protocol loaded under ``version``, oldest first."""
+    return session.scalars(
+        select(ProtocolVersion).where(ProtocolVersion.version == version).order_by(ProtocolVersion.id)
+    ).all()
+
+
 def add_protocol_version(
     session: Session, *, name: str, version: str, sha256: str, text: str, loaded_at: datetime, loaded_by: str
 ) -> ProtocolVersion:

@@ -140,12 +140,13 @@ class Database:
                     session.flush()
             except StaleDataError:
                 raise ConflictError(
-                    "another user changed the same cohort or slot budget at the same time; nothing was saved",
+                    "another user changed the same cohort or slot budget at the same time; nothing was saved: "
+                    "run the command again, it will see the other change",
                 ) from None
             except IntegrityError as error:
                 raise ConflictError(
                     "the change conflicts with a record saved at the same time; nothing was saved "
-                    f"({_first_line(error)})"
+                    f"({_first_line(error)}): run the command again, it will see the other record"
                 ) from None
             except OperationalError as error:
                 if "locked" in str(error.orig) or "deadlock" in str(error.orig).lower():

@@ -19,7 +19,12 @@ The import is in two steps, kept apart so that each is testable:
    the OncoTree hierarchy, age, sex) and returns a one-drug :class:`Protocol` that the per-profile
    engine (:func:`oncobasket.core.matching.evaluate_profile`) evaluates like any other; an age limit
    that every path of the tree requires becomes an eligibility criterion, so a missing age is "to be
-   confirmed" and a failing age "ineligible" with the reason, as for the trial's own protocol.
+   confirmed" and a failing age "ineligible" with the reason, as for the trial's own protocol. When the
+   resolved leaves already rule the arm out, :attr:`ResolvedArm.unmet` names the leaves that decided it
+   (every failing leaf of an ``and``; every leaf of an ``or`` none of whose alternatives can hold).
+
+Gene symbols are checked as in protocol files (:mod:`oncobasket.core.genes`): an unknown symbol is a
+:class:`FormatError`, a previous one is read as the current one with a warning (:attr:`CtmlTrial.warnings`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 import yaml
 
 from oncobasket.core.errors import FormatError, InputError
-from oncobasket.core.genes import current_symbol
+from oncobasket.core.genes import look_up_symbol, similar_symbols
 from oncobasket.core.matching import (
     EligibilityStatus,
     Match,
@@ -257,6 +262,8 @@ class CtmlTrial:
     arms: tuple[CtmlArm, ...]
     unsupported: tuple[Unsupported, ...]
     source: str
+    #: what the import changed, e.g. a previous HGNC symbol read as the current one.
+    warnings: tuple[str, ...] = ()
 
     @property
     def trial_id(self) -> str:
@@ -281,26 +288,29 @@ class CtmlTrial:
 
 
 def load_ctml(path: Path, tumour_types: TumourTypes) -> CtmlTrial:
-    """Read a CTML trial document (``.json``, or YAML for any other name)."""
+    """Read a CTML trial document (``.json``, or YAML for any other name).
+
+    Errors name the path as the user gave it (``trials/t1.json``), not only its last part."""
+    source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FormatError("no such CTML file", source=str(path), fix="check the path") from None
+        raise FormatError("no such CTML file", source=source, fix="check the path") from None
     except UnicodeDecodeError as error:
-        raise FormatError(f"not UTF-8 text ({error.reason})", source=path.name, fix="save it as UTF-8") from None
+        raise FormatError(f"not UTF-8 text ({error.reason})", source=source, fix="save it as UTF-8") from None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise FormatError(
-                f"not valid JSON: {error.msg}", source=path.name, line=error.lineno, fix="check brackets and commas"
+                f"not valid JSON: {error.msg}", source=source, line=error.lineno, fix="check brackets and commas"
             ) from None
     else:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            raise yaml_syntax_error(error, path.name, FormatError) from None
-    return parse_ctml(data, source=path.name, tumour_types=tumour_types)
+            raise yaml_syntax_error(error, source, FormatError) from None
+    return parse_ctml(data, source=source, tumour_types=tumour_types)
 
 
 def parse_ctml(data: Any, *, source: str, tumour_types: TumourTypes) -> CtmlTrial:
@@ -313,6 +323,7 @@ class _Reader:
     source: str
     tumour_types: TumourTypes
     unsupported: list[Unsupported] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def fail(self, path: str, rule: str, fix: str) -> FormatError:
         return FormatError(rule, source=self.source, field=path, fix=fix)
@@ -370,6 +381,7 @@ class _Reader:
             arms=tuple(arms),
             unsupported=tuple(self.unsupported),
             source=self.source,
+            warnings=tuple(dict.fromkeys(self.warnings)),
         )
 
     def trial_drugs(self, root: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
@@ -562,13 +574,13 @@ class _Reader:
             + ("treated as met" if negated else "treated as not met")
             + "; a full OncoTree may know it: --oncotree)",
         )
-        return Constant(negated, f"unknown diagnosis '{text}'")
+        return Constant(negated, f"unknown diagnosis '{text}' at {path}")
 
     def tmb(self, text: str, negated: bool, path: str) -> Criteria:
         found = _COMPARISON.match(text)
         if found is None or found.group(1) in {None, "="}:
             self.report("tmb_numerical", path, f"unsupported value '{text}' (treated as not met)")
-            return Constant(False, f"unsupported TMB criterion '{text}'")
+            return Constant(False, f"unsupported TMB criterion '{text}' at {path}")
         comparison, value = found.group(1), float(found.group(2))
         if comparison in {">=", ">"}:
             rule: Rule = TmbRule(value if comparison == ">=" else math.nextafter(value, math.inf))
@@ -594,9 +606,16 @@ class _Reader:
                 negated = True
                 text = text.lstrip("!")
             values[str(key)] = text.strip()
-        rule = self.genomic_rule(values, path)
+        reported = len(self.unsupported)
+        rule = self.genomic_rule(dict(values), path)
         if rule is None:
-            return Constant(negated, f"genomic criterion at {path} not expressible")
+            # Name the leaf's own key and value that could not be expressed, so that a note on the arm
+            # blames the criterion that decided it.
+            causes = [
+                f"{item.key} '{values.get(item.key, '')}' at {item.path}" for item in self.unsupported[reported:]
+            ] or [path]
+            wanted = "not " if negated else ""
+            return Constant(negated, f"unsupported genomic criterion {wanted}{'; '.join(causes)}")
         return Genomic(Not(rule) if negated else rule)
 
     def genomic_rule(self, values: dict[str, str], path: str) -> Rule | None:
@@ -611,7 +630,7 @@ class _Reader:
             raise self.fail(
                 f"{path}.hugo_symbol", "a genomic criterion needs hugo_symbol", "name the gene, e.g. hugo_symbol: KRAS"
             )
-        gene = current_symbol(gene_text.upper())
+        gene = self.gene(gene_text, f"{path}.hugo_symbol")
         category = _category(values.get("variant_category"), values)
         if category is None:
             self.report(
@@ -626,9 +645,31 @@ class _Reader:
             return self.copy_number(gene, values.get("cnv_call"), f"{path}.cnv_call")
         if category == "sv":
             partner = values.get("fusion_partner_hugo_symbol")
-            partners = (current_symbol(partner.upper()),) if partner else ()
+            partners = (self.gene(partner, f"{path}.fusion_partner_hugo_symbol"),) if partner else ()
             return FusionRule(gene, partners)
         return AnyOf((MutationRule(gene), AmplificationRule(gene), CopyLossRule(gene), FusionRule(gene)))
+
+    def gene(self, written: str, path: str) -> str:
+        """The current HGNC symbol (docs/ctml.md, "Genomic leaves"). A previous symbol (``MYCL1``) is read
+        as the current one, with a warning. A symbol OncoBasket does not know is kept as written, with a
+        warning: an external trial may name any gene, and a VCF or MAF from a whole-exome lab can report
+        it, so refusing the whole document would lose the trial; the warning still catches a misspelling."""
+        found = look_up_symbol(written)
+        if found.current is None:
+            close = similar_symbols(written)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            self.warnings.append(
+                f"{self.source}: field '{path}': '{written}' is not a gene OncoBasket knows (not a TSO500 panel "
+                f"gene, a previous HGNC symbol of one or a known fusion partner): kept as written, so a TSO500 "
+                f"result will never match it{hint}"
+            )
+            return written.strip()
+        if found.previous is not None:
+            self.warnings.append(
+                f"{self.source}: field '{path}': {written} is a previous HGNC symbol of {found.current}: "
+                f"matching uses {found.current}"
+            )
+        return found.current
 
     def signature(self, key: str, value: str, path: str) -> Rule | None:
         normal = value.strip().lower().replace("mmr-", "")
@@ -753,65 +794,102 @@ def _kind(value: Any) -> str:
 @dataclass(frozen=True, slots=True)
 class ResolvedArm:
     """An arm's criteria for one patient: the genomic rule, the age criteria every path requires,
-    and notes on clinical criteria that decided or could not be checked."""
+    why the arm cannot match (``unmet``, when ``rule`` is :data:`NEVER`) and the criteria taken as met
+    that are to be confirmed (``unchecked``)."""
 
     rule: Rule
     criteria: tuple[Criterion, ...]
-    notes: tuple[str, ...]
+    unmet: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """One node resolved: its rule with the constants folded, and the leaves behind it.
+
+    ``unmet`` names the leaves that make the node fail when ``rule`` is :data:`NEVER` (every failing
+    child of an ``and``; every child of an ``or`` when none can hold). ``unchecked`` names the leaves
+    taken as met below the parts that can still hold."""
+
+    rule: Rule
+    unmet: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
 
 
 def resolve_arm(arm: CtmlArm, patient: PatientFacts, tumour_types: TumourTypes) -> ResolvedArm:
-    notes: list[str] = []
     criteria: list[Criterion] = []
-    rule = _simplify(_resolve(arm.criteria, patient, tumour_types, notes, criteria, conjunctive=True))
-    return ResolvedArm(rule, tuple(criteria), tuple(dict.fromkeys(notes)))
+    resolved = _resolve(arm.criteria, patient, tumour_types, criteria, conjunctive=True)
+    rule = _simplify(resolved.rule)
+    unmet = resolved.unmet if rule == NEVER else ()
+    if rule == NEVER and not unmet:
+        unmet = ("the criteria cannot hold for this patient",)
+    unchecked = () if rule == NEVER else resolved.unchecked
+    return ResolvedArm(rule, tuple(criteria), tuple(dict.fromkeys(unmet)), tuple(dict.fromkeys(unchecked)))
 
 
 def _resolve(
     node: Criteria,
     patient: PatientFacts,
     tumour_types: TumourTypes,
-    notes: list[str],
     criteria: list[Criterion],
     *,
     conjunctive: bool,
-) -> Rule:
+) -> _Resolved:
     if isinstance(node, Genomic):
-        return node.rule
+        return _Resolved(node.rule)
     if isinstance(node, Both):
-        return AllOf(
-            tuple(
-                _resolve(child, patient, tumour_types, notes, criteria, conjunctive=conjunctive)
-                for child in node.children
-            )
+        return _all_of(
+            [_resolve(child, patient, tumour_types, criteria, conjunctive=conjunctive) for child in node.children]
         )
     if isinstance(node, Either):
-        return AnyOf(
-            tuple(_resolve(child, patient, tumour_types, notes, criteria, conjunctive=False) for child in node.children)
-        )
+        return _any_of([_resolve(child, patient, tumour_types, criteria, conjunctive=False) for child in node.children])
     if isinstance(node, Constant):
         if node.holds:
-            notes.append(f"{node.reason}: to be confirmed")
-        return ALWAYS if node.holds else NEVER
+            return _Resolved(ALWAYS, unchecked=(f"{node.reason}: to be confirmed",))
+        return _Resolved(NEVER, unmet=(f"{node.reason} (treated as not met)",))
     if isinstance(node, Age):
-        return _age(node, patient, notes, criteria, conjunctive=conjunctive)
+        return _age(node, patient, criteria, conjunctive=conjunctive)
     if isinstance(node, Gender):
+        wanted = f"{'not ' if node.negated else ''}{node.value}"
         if patient.sex is None:
-            notes.append(
-                f"gender {'not ' if node.negated else ''}{node.value} not checked (sex unknown): to be confirmed"
-            )
-            return ALWAYS
+            return _Resolved(ALWAYS, unchecked=(f"gender {wanted} not checked (sex unknown): to be confirmed",))
         holds = patient.sex.strip().lower()[:1] == node.value.lower()[:1]
-        return ALWAYS if holds != node.negated else NEVER
+        if holds == node.negated:
+            return _Resolved(NEVER, unmet=(f"gender {wanted}: the patient's sex is {patient.sex}",))
+        return _Resolved(ALWAYS)
     holds = _within(node, patient, tumour_types)
-    wanted = f"{'not ' if node.negated else ''}{node.text}"
     if holds == node.negated:
-        notes.append(f"tumour type {patient.tumour_type} is not {wanted}")
-        return NEVER
-    return ALWAYS
+        wanted = f"{'not ' if node.negated else ''}{node.text}"
+        return _Resolved(NEVER, unmet=(f"tumour type {patient.tumour_type} is not {wanted}",))
+    return _Resolved(ALWAYS)
 
 
-def _age(node: Age, patient: PatientFacts, notes: list[str], criteria: list[Criterion], *, conjunctive: bool) -> Rule:
+def _all_of(children: list[_Resolved]) -> _Resolved:
+    """``and``: fails when any child fails, naming every failing child."""
+    failing = [child for child in children if child.rule == NEVER]
+    if failing:
+        return _Resolved(NEVER, unmet=tuple(reason for child in failing for reason in child.unmet))
+    kept = tuple(child.rule for child in children if child.rule != ALWAYS)
+    rule = kept[0] if len(kept) == 1 else AllOf(kept)
+    return _Resolved(rule, unchecked=tuple(note for child in children for note in child.unchecked))
+
+
+def _any_of(children: list[_Resolved]) -> _Resolved:
+    """``or``: fails only when every child fails, naming them all; holds when a child holds, and then
+    needs confirming only when no child holds without confirmation."""
+    holding = [child for child in children if child.rule == ALWAYS]
+    if holding:
+        if any(not child.unchecked for child in holding):
+            return _Resolved(ALWAYS)
+        return _Resolved(ALWAYS, unchecked=tuple(note for child in holding for note in child.unchecked))
+    possible = [child for child in children if child.rule != NEVER]
+    if not possible:
+        return _Resolved(NEVER, unmet=tuple(reason for child in children for reason in child.unmet))
+    rule = possible[0].rule if len(possible) == 1 else AnyOf(tuple(child.rule for child in possible))
+    return _Resolved(rule, unchecked=tuple(note for child in possible for note in child.unchecked))
+
+
+def _age(node: Age, patient: PatientFacts, criteria: list[Criterion], *, conjunctive: bool) -> _Resolved:
     """An age limit on every path is an eligibility criterion; elsewhere it is decided here."""
     at_least = node.comparison in {">=", ">"}
     limit = node.years
@@ -824,11 +902,13 @@ def _age(node: Age, patient: PatientFacts, notes: list[str], criteria: list[Crit
     )
     if conjunctive:
         criteria.append(criterion)
-        return ALWAYS
+        return _Resolved(ALWAYS)
+    wanted = f"age {node.comparison} {node.years:g}"
     if patient.age is None:
-        notes.append(f"age {node.comparison}{node.years:g} not checked (age unknown): to be confirmed")
-        return ALWAYS
-    return ALWAYS if criterion.accepts(patient.age) else NEVER
+        return _Resolved(ALWAYS, unchecked=(f"{wanted} not checked (age unknown): to be confirmed",))
+    if criterion.accepts(patient.age):
+        return _Resolved(ALWAYS)
+    return _Resolved(NEVER, unmet=(f"age {patient.age:g}: fails {wanted}",))
 
 
 def _within(node: Diagnosis, patient: PatientFacts, tumour_types: TumourTypes) -> bool:
@@ -960,16 +1040,15 @@ def match_ctml(
     for arm in trial.arms:
         resolved = resolve_arm(arm, patient, tumour_types)
         if resolved.rule == NEVER:
-            notes.extend(f"{arm.label}: not matched: {note}" for note in resolved.notes)
+            notes.extend(f"{arm.label}: not matched: {reason}" for reason in resolved.unmet)
             continue
         result: ProfileMatches = evaluate_profile(profile, patient, arm_protocol(trial, arm, resolved), tumour_types)
         notes.extend(f"{arm.label}: {note}" for note in result.notes)
         for item in result.matches:
             reasons = list(item.reasons)
             status = item.eligibility
-            unchecked = [note for note in resolved.notes if note.endswith("to be confirmed")]
-            if unchecked:
-                reasons.extend(unchecked)
+            if resolved.unchecked:
+                reasons.extend(resolved.unchecked)
                 if status is EligibilityStatus.ELIGIBLE:
                     status = EligibilityStatus.TO_BE_CONFIRMED
             if not arm.open:
@@ -977,7 +1056,7 @@ def match_ctml(
                 status = EligibilityStatus.INELIGIBLE
             adjusted = replace(item, eligibility=status, reasons=tuple(reasons), cohort=arm.label)
             matches.append(CtmlMatch(adjusted, arm, trial))
-    warnings = (f"tumour type: {tumour.warning}",) if tumour.warning else ()
+    warnings = (*trial.warnings, *((f"tumour type: {tumour.warning}",) if tumour.warning else ()))
     return CtmlResult(
         profile.sample_id,
         patient.tumour_type.upper(),

@@ -84,7 +84,40 @@ BUILD_NAMES: Mapping[str, GenomeBuild] = {
 }
 
 _MISSING = frozenset({"", "NA", "N/A", ".", "-", "NaN", "nan", "None"})
-_REQUIRED = ("Hugo_Symbol", "Tumor_Sample_Barcode")
+#: the columns every MAF row needs (FORMATS.md "MAF": Hugo_Symbol, Tumor_Sample_Barcode and
+#: Variant_Classification; the GDC MAF specification marks all three required). Without
+#: Variant_Classification a row cannot be told coding from silent or non-coding, and a table of
+#: genes per sample (a copy-number table) would read as a list of mutations.
+REQUIRED_COLUMNS = ("Hugo_Symbol", "Tumor_Sample_Barcode", "Variant_Classification")
+#: gene-annotation columns that lead a cBioPortal discrete copy-number table (``data_CNA.txt``,
+#: GISTIC ``all_thresholded.by_genes``) before its one column per sample.
+_CNA_GENE_COLUMNS = frozenset({"Hugo_Symbol", "Entrez_Gene_Id", "Cytoband", "Locus ID", "Gene Symbol"})
+_CNA_FIRST_COLUMNS = frozenset({"Hugo_Symbol", "Gene Symbol"})
+#: the columns this reader reads: a header with one of them is a MAF with a column missing, not a
+#: copy-number table with sample columns.
+_MAF_COLUMNS = frozenset(
+    {
+        *REQUIRED_COLUMNS,
+        *PROTEIN_COLUMNS,
+        *(name for name, _divisor in FRACTION_COLUMNS),
+        *TRANSCRIPT_COLUMNS,
+        "NCBI_Build",
+        "Chromosome",
+        "Start_Position",
+        "End_Position",
+        "Variant_Type",
+        "Reference_Allele",
+        "Tumor_Seq_Allele1",
+        "Tumor_Seq_Allele2",
+        "HGVSc",
+        "Consequence",
+        "Exon_Number",
+        "t_depth",
+        "t_ref_count",
+        "t_alt_count",
+        "FILTER",
+    }
+)
 _MAX_WARNINGS_PER_SAMPLE = 50
 
 
@@ -94,14 +127,17 @@ class _Sample:
     filtered: list[Alteration] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unparsed_proteins: int = 0
+    conflicting_proteins: int = 0
 
 
 def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[MolecularProfile]:
     """One profile per ``Tumor_Sample_Barcode``, in the order the samples first appear.
 
     Raises :class:`FormatError` naming the file, line and column for a missing file, an empty file,
-    a header without ``Hugo_Symbol`` or ``Tumor_Sample_Barcode``, counts or fractions that are not
-    numbers, an unknown or mixed ``NCBI_Build``, and a build that contradicts ``settings.build``.
+    a header without ``Hugo_Symbol``, ``Tumor_Sample_Barcode`` or ``Variant_Classification`` (saying
+    so when the file is a copy-number table), an empty gene, sample or class cell, counts or
+    fractions that are not numbers, an unknown or mixed ``NCBI_Build``, and a build that contradicts
+    ``settings.build``.
     """
     source = str(path)
     if not path.is_file():
@@ -118,15 +154,7 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
             fix="give a MAF whose first non-'#' line names the columns (Hugo_Symbol, Tumor_Sample_Barcode, ...)",
         ) from None
     columns = {name.strip(): index for index, name in enumerate(header)}
-    for required in _REQUIRED:
-        if required not in columns:
-            raise FormatError(
-                f"the header has no '{required}' column",
-                source=source,
-                line=header_line,
-                field=required,
-                fix="a MAF needs Hugo_Symbol and Tumor_Sample_Barcode (GDC/cBioPortal column names, tab-separated)",
-            )
+    _check_required_columns([name.strip() for name in header], source, header_line)
     _check_last_row(text, len(header), source)
     reader = _RowReader(columns, source, settings)
     samples: dict[str, _Sample] = {}
@@ -166,6 +194,11 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
             warnings.append(
                 f"{source}: {sample.unparsed_proteins - _MAX_WARNINGS_PER_SAMPLE} more protein changes of this sample "
                 "were not HGVS protein notation; kept without a protein change"
+            )
+        if sample.conflicting_proteins > _MAX_WARNINGS_PER_SAMPLE:
+            warnings.append(
+                f"{source}: {sample.conflicting_proteins - _MAX_WARNINGS_PER_SAMPLE} more rows of this sample have "
+                f"protein columns that disagree; the first column in the order {', '.join(PROTEIN_COLUMNS)} was used"
             )
         profiles.append(
             MolecularProfile(
@@ -239,6 +272,14 @@ class _RowReader:
             )
         self._check_build(cells, line)
         classification = self.text(cells, "Variant_Classification")
+        if classification is None:
+            raise FormatError(
+                "empty Variant_Classification",
+                source=self.source,
+                line=line,
+                field="Variant_Classification",
+                fix="every row must name its class (Missense_Mutation, Frame_Shift_Del, Silent, Intron, ...)",
+            )
         filter_value = self._filter(cells, classification)
         protein = self._protein(cells, line, sample)
         vaf, depth = self._fraction_and_depth(cells, line)
@@ -271,25 +312,31 @@ class _RowReader:
             filter=filter_value,
         )
 
-    def _filter(self, cells: Sequence[str], classification: str | None) -> str:
+    def _filter(self, cells: Sequence[str], classification: str) -> str:
         """``PASS``, the class filter (``Silent``/``NonCoding``) or the row's own FILTER value."""
         if classification in SILENT_CLASSES:
             return "Silent"
         if classification in NON_CODING_CLASSES:
             return "NonCoding"
-        if classification is not None and classification not in CODING_CLASSES:
+        if classification not in CODING_CLASSES:
             self.unknown_classes[classification] = self.unknown_classes.get(classification, 0) + 1
         row_filter = self.text(cells, "FILTER")
         return "PASS" if row_filter is None or row_filter == "PASS" else row_filter
 
     def _protein(self, cells: Sequence[str], line: int, sample: _Sample) -> ProteinChange | None:
-        """The first protein column that holds HGVS protein notation.
+        """The first protein column, in the order of :data:`PROTEIN_COLUMNS`, that holds HGVS protein
+        notation.
 
         A cell that is not HGVS (``p.X1445_splice``, Oncotator's ``p.WQ288fs``) does not stop the
         row: the variant is kept with its coding change and without a protein change, and the
-        sample gets a warning naming the line, column and value.
+        sample gets a warning naming the line, column and value. When a later column names another
+        change (oncokb-annotator's example: ``HGVSp_Short`` ``p.Q212K``, ``HGVSp`` ``p.Gln121Lys``),
+        the first is kept and the sample gets a warning naming both: ``HGVSp_Short`` is the column
+        cBioPortal displays and OncoKB annotates by default (cBioPortal "Mutation data" format;
+        oncokb-annotator MafAnnotator), so matching on it agrees with those tools.
         """
         rejected: tuple[str, str, str] | None = None
+        chosen: tuple[str, str, ProteinChange] | None = None
         for name in self.protein_columns:
             value = self.text(cells, name)
             if value is None:
@@ -297,17 +344,43 @@ class _RowReader:
             try:
                 parsed = parse_protein_change(value)
             except InputError as refusal:
-                if rejected is None:
+                if rejected is None and chosen is None:
                     rejected = (name, value, refusal.rule)
                 continue
-            if parsed is not None:
-                return parsed
+            if parsed is None:
+                continue
+            if chosen is None:
+                chosen = (name, value, parsed)
+            elif parsed.short != chosen[2].short:
+                self._conflict(sample, line, chosen, (name, value, parsed))
+                break
+        if chosen is not None:
+            return chosen[2]
         if rejected is not None:
             name, _value, rule = rejected
             sample.unparsed_proteins += 1
             if sample.unparsed_proteins <= _MAX_WARNINGS_PER_SAMPLE:
                 sample.warnings.append(f"{self.source}:{line}: field '{name}': {rule}; kept without a protein change")
         return None
+
+    def _conflict(
+        self,
+        sample: _Sample,
+        line: int,
+        used: tuple[str, str, ProteinChange],
+        other: tuple[str, str, ProteinChange],
+    ) -> None:
+        sample.conflicting_proteins += 1
+        if sample.conflicting_proteins > _MAX_WARNINGS_PER_SAMPLE:
+            return
+        used_name, used_value, used_change = used
+        other_name, other_value, other_change = other
+        sample.warnings.append(
+            f"{self.source}:{line}: field '{other_name}': '{other_value}' ({other_change.short}) disagrees with "
+            f"{used_name} '{used_value}' ({used_change.short}); {used_name} was used, as it comes first in the "
+            f"reader's order {', '.join(PROTEIN_COLUMNS)} (HGVSp_Short is the column cBioPortal and OncoKB read); "
+            "check the row's annotation"
+        )
 
     def _fraction_and_depth(self, cells: Sequence[str], line: int) -> tuple[float | None, int | None]:
         """VAF = t_alt_count / (t_alt_count + t_ref_count), else a fraction column; depth = t_depth
@@ -387,6 +460,38 @@ class _RowReader:
                 "kept as a coding change"
             )
         return warnings
+
+
+def _check_required_columns(header: Sequence[str], source: str, line: int) -> None:
+    """Refuse a header without the MAF's required columns, and say so when the table is copy numbers.
+
+    Two copy-number layouts carry MAF-like column names: cBioPortal's discrete ``data_CNA.txt`` (and
+    GISTIC's ``all_thresholded.by_genes``), ``Hugo_Symbol`` (GISTIC: ``Gene Symbol``) first, then gene
+    annotations and one column per sample; and oncokb-annotator's individual CNA table
+    (``Tumor_Sample_Barcode``, ``Hugo_Symbol``, ``Copy_Number_Alteration``). Read as a MAF, either
+    would give one "mutation" without a change per gene and sample.
+    """
+    present = set(header)
+    missing = [name for name in REQUIRED_COLUMNS if name not in present]
+    if not missing:
+        return
+    quoted = [f"'{name}'" for name in missing]
+    names = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    fix = (
+        "a MAF needs Hugo_Symbol, Tumor_Sample_Barcode and Variant_Classification (GDC/cBioPortal names, tab-separated)"
+    )
+    others = [name for name in header[1:] if name and name not in _CNA_GENE_COLUMNS]
+    gene_by_sample = header[0] in _CNA_FIRST_COLUMNS and bool(others) and _MAF_COLUMNS.isdisjoint(others)
+    if "Copy_Number_Alteration" in present or gene_by_sample:
+        raise FormatError(
+            f"the header has no {names} column: this looks like a copy-number table (genes with a copy-number "
+            "value per sample), not a MAF of mutations",
+            source=source,
+            line=line,
+            field=", ".join(missing),
+            fix="give copy-number calls as a TSO500 output or a VCF with <DUP>/<DEL> records; " + fix,
+        )
+    raise FormatError(f"the header has no {names} column", source=source, line=line, field=", ".join(missing), fix=fix)
 
 
 def _read_text(path: Path, source: str) -> str:

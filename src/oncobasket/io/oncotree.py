@@ -50,6 +50,7 @@ def load_tumour_types(path: Path | None) -> TumourTypes:
 
 def read_subset(path: Path) -> TumourTypes:
     """Read a tumour-type table in the shipped subset format (see the module docstring)."""
+    source = str(path)  # errors name the path as the user gave it
     version = "unknown"
     types: dict[str, TumourType] = {}
     header_seen = False
@@ -69,7 +70,7 @@ def read_subset(path: Path) -> TumourTypes:
                     raise FormatError(
                         f"header is {cells}, expected {list(SUBSET_COLUMNS)}, optionally followed by "
                         f"{list(HISTORY_COLUMNS)}",
-                        source=path.name,
+                        source=source,
                         line=number,
                         fix="use the shipped table's columns",
                     )
@@ -78,18 +79,18 @@ def read_subset(path: Path) -> TumourTypes:
                 continue
             # The optional history columns may be left off a row whose cells would all be empty.
             if not len(SUBSET_COLUMNS) <= len(cells) <= width:
-                raise FormatError(f"{len(cells)} cells, expected {width}", source=path.name, line=number)
+                raise FormatError(f"{len(cells)} cells, expected {width}", source=source, line=number)
             cells += [""] * (width - len(cells))
             code, parent, level, main_type, tissue, name = cells[: len(SUBSET_COLUMNS)]
             if code in types:
-                raise FormatError(f"duplicate code {code}", source=path.name, line=number, field="code")
+                raise FormatError(f"duplicate code {code}", source=source, line=number, field="code")
             retired = {
-                column: _subset_codes(cell, source=path.name, line=number, column=column)
+                column: _subset_codes(cell, source=source, line=number, column=column)
                 for column, cell in zip(HISTORY_COLUMNS, cells[len(SUBSET_COLUMNS) :], strict=False)
             }
             if level and not level.isdigit():
                 raise FormatError(
-                    f"'{level}' is not a whole number", source=path.name, line=number, field="level", fix="write 0-7"
+                    f"'{level}' is not a whole number", source=source, line=number, field="level", fix="write 0-7"
                 )
             types[code] = TumourType(
                 code=code,
@@ -102,7 +103,7 @@ def read_subset(path: Path) -> TumourTypes:
                 precursors=retired.get("precursors", ()),
                 revocations=retired.get("revocations", ()),
             )
-    return _build(types, version, path.name)
+    return _build(types, version, source)
 
 
 def _subset_codes(cell: str, *, source: str, line: int, column: str) -> tuple[str, ...]:
@@ -122,16 +123,17 @@ def _subset_codes(cell: str, *, source: str, line: int, column: str) -> tuple[st
 
 def read_oncotree_json(path: Path) -> TumourTypes:
     """Read a full OncoTree tree JSON (``{"TISSUE": {..., "children": {...}}}``)."""
+    source = str(path)  # errors name the path as the user gave it
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FormatError("no such OncoTree file", source=str(path), fix="check the path") from None
+        raise FormatError("no such OncoTree file", source=source, fix="check the path") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise FormatError(f"not JSON: {error}", source=path.name, fix="give an OncoTree tree JSON file") from None
+        raise FormatError(f"not JSON: {error}", source=source, fix="give an OncoTree tree JSON file") from None
     if not isinstance(document, dict) or not document:
         raise FormatError(
             "not an OncoTree tree (expected an object such as {'TISSUE': {...}})",
-            source=path.name,
+            source=source,
             fix="download the tree from oncotree.mskcc.org/api/tumorTypes/tree",
         )
     types: dict[str, TumourType] = {}
@@ -139,7 +141,7 @@ def read_oncotree_json(path: Path) -> TumourTypes:
     while stack:
         node = stack.pop()
         if not isinstance(node, dict) or not isinstance(node.get("code"), str):
-            raise FormatError("a node has no 'code'", source=path.name, fix="give an OncoTree tree JSON file")
+            raise FormatError("a node has no 'code'", source=source, fix="give an OncoTree tree JSON file")
         code = node["code"].upper()
         types[code] = TumourType(
             code=code,
@@ -148,14 +150,14 @@ def read_oncotree_json(path: Path) -> TumourTypes:
             main_type=node.get("mainType") or None,
             tissue=node.get("tissue") or None,
             level=node.get("level") if isinstance(node.get("level"), int) else None,
-            history=_json_codes(node, "history", code, path.name),
-            precursors=_json_codes(node, "precursors", code, path.name),
-            revocations=_json_codes(node, "revocations", code, path.name),
+            history=_json_codes(node, "history", code, source),
+            precursors=_json_codes(node, "precursors", code, source),
+            revocations=_json_codes(node, "revocations", code, source),
         )
         children = node.get("children") or {}
         stack.extend(children.values() if isinstance(children, dict) else children)
     version = path.stem if path.stem.startswith("oncotree_") else f"file {path.name}"
-    return _build(types, version, path.name)
+    return _build(types, version, source)
 
 
 def _json_codes(node: dict[str, Any], key: str, code: str, source: str) -> tuple[str, ...]:

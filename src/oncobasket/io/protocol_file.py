@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 import yaml
 
 from oncobasket.core.errors import InputError, ProtocolError
-from oncobasket.core.genes import current_symbol
+from oncobasket.core.genes import look_up_symbol, similar_symbols
 from oncobasket.core.protein import parse_protein_change
 from oncobasket.core.protocol import (
     CRITERION_NAMES,
@@ -103,7 +103,8 @@ def load_protocol(path: Path, tumour_types: TumourTypes) -> Protocol:
         raise ProtocolError(
             f"not UTF-8 text ({error.reason})", source=str(path), fix="save the protocol as UTF-8 YAML"
         ) from None
-    return parse_protocol(text, source=path.name, tumour_types=tumour_types)
+    # The path as the user gave it: "prot/p1.yaml:124" points at the file that was meant.
+    return parse_protocol(text, source=str(path), tumour_types=tumour_types)
 
 
 def parse_protocol(text: str, *, source: str, tumour_types: TumourTypes) -> Protocol:
@@ -143,6 +144,7 @@ class _Reader:
         self.biomarkers: dict[str, Biomarker] = {}
         self.knowledge = Knowledge()
         self.group_names: set[str] = set()
+        self.declared_genes: frozenset[str] = frozenset()
         self._drug_nodes: list[tuple[yaml.Node, str]] = []
         self.warnings: list[str] = []
 
@@ -235,10 +237,32 @@ class _Reader:
         return tuple(self.text(item, f"{path}[{index}]") for index, item in enumerate(items))
 
     def gene(self, node: yaml.Node, path: str) -> str:
+        """The current HGNC symbol of a gene the rules name (docs/protocol.md, "Gene symbols").
+
+        A symbol OncoBasket does not know (:data:`oncobasket.core.genes.KNOWN_GENES`, or declared in
+        ``knowledge.gene_symbols``) fails: such a rule could never match. A previous symbol (``MYCL1``) is
+        replaced by the current one, with a warning naming both and the line."""
         value = self.text(node, path)
         if not _GENE.match(value):
             self.fail(node, path, f"'{value}' is not a gene symbol", "use the HGNC symbol, e.g. BRAF")
-        return current_symbol(value.upper())
+        found = look_up_symbol(value, self.declared_genes)
+        if found.current is None:
+            close = similar_symbols(value, self.declared_genes)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            self.fail(
+                node,
+                path,
+                f"unknown gene symbol '{value}' (not a TSO500 panel gene, a previous HGNC symbol of one, "
+                "a known fusion partner or a gene of knowledge.gene_symbols)",
+                f"write the current HGNC symbol{hint}; declare a gene outside these lists in "
+                "knowledge.gene_symbols with its source",
+            )
+        if found.previous is not None:
+            self.warnings.append(
+                f"{self.source}:{node.start_mark.line + 1}: field '{path}': {value} is a previous HGNC symbol "
+                f"of {found.current}: matching uses {found.current}; write {found.current} in the protocol"
+            )
+        return found.current
 
     def oncotree_code(self, node: yaml.Node, path: str) -> str:
         """A current OncoTree code. A retired code with one successor (OncoTree history: ``GBM`` -> ``GB``)
@@ -410,8 +434,11 @@ class _Reader:
         return tuple(groups)
 
     def read_knowledge(self, node: yaml.Node) -> Knowledge:
-        top = self.mapping(node, "knowledge", ("hotspots", "variant_classes", "exons"))
+        top = self.mapping(node, "knowledge", ("gene_symbols", "hotspots", "variant_classes", "exons"))
         sources: dict[str, str] = {}
+        if "gene_symbols" in top:
+            # First: the other lists and the rules may name the declared genes.
+            self.declared_genes = self.gene_symbols(top["gene_symbols"][1], sources)
         hotspots: dict[str, frozenset[str]] = {}
         classes: dict[str, Mapping[str, frozenset[str]]] = {}
         exons: dict[str, Mapping[int, ExonRange]] = {}
@@ -458,7 +485,31 @@ class _Reader:
             variant_classes=MappingProxyType(classes),
             exons=MappingProxyType(exons),
             sources=MappingProxyType(sources),
+            gene_symbols=self.declared_genes,
         )
+
+    def gene_symbols(self, node: yaml.Node, sources: dict[str, str]) -> frozenset[str]:
+        """``knowledge.gene_symbols``: current HGNC symbols beyond the genes OncoBasket knows, cited
+        (a gene off the TSO500 panel that VCF or MAF input may report)."""
+        path = "knowledge.gene_symbols"
+        section = self.mapping(node, path, ("source", "genes"), ("source", "genes"))
+        sources["gene_symbols"] = self.text(section["source"][1], f"{path}.source")
+        declared: list[str] = []
+        for index, item in enumerate(self.sequence(section["genes"][1], f"{path}.genes", allow_scalar=True)):
+            where = f"{path}.genes[{index}]"
+            value = self.text(item, where)
+            if not _GENE.match(value):
+                self.fail(item, where, f"'{value}' is not a gene symbol", "write the HGNC symbol, e.g. CCDC170")
+            found = look_up_symbol(value)
+            if found.previous is not None:
+                self.fail(
+                    item,
+                    where,
+                    f"{value} is a previous HGNC symbol of {found.current}",
+                    f"write {found.current} in the rules; OncoBasket knows it without a declaration",
+                )
+            declared.append(found.current or value)
+        return frozenset(declared)
 
     def knowledge_genes(
         self, top: dict[str, tuple[yaml.Node, yaml.Node]], name: str, sources: dict[str, str]

@@ -61,10 +61,19 @@ def sniff(path: Path) -> str | None:
     lowered = head.lower()
     if "hugo_symbol" in lowered and "tumor_sample_barcode" in lowered:
         return "maf"
+    if _first_table_line(lowered).startswith(("hugo_symbol\t", "gene symbol\t")):
+        # A gene-per-row table (cBioPortal's data_CNA.txt, GISTIC's by-gene calls): the MAF reader says
+        # what it is and why it is refused, which tells more than "not a recognised molecular result".
+        return "maf"
     if name.endswith("combinedvariantoutput.tsv"):
         # Named as a TSO500 output but without its banner: let the TSO500 reader say what is wrong.
         return "tso500"
     return None
+
+
+def _first_table_line(text: str) -> str:
+    """The first line that is not a ``#`` comment (MAF and cBioPortal files may start with some)."""
+    return next((line for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
 
 
 def _first_text(path: Path, size: int = 65536) -> str:

@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import re
+import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -89,6 +93,55 @@ _SNPEFF_FIELDS = (
 
 _HEADER_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,>]*)')
 _GENERIC_TUMOUR_COLUMNS = frozenset({"TUMOR", "TUMOUR", "tumor", "tumour", "Tumor", "Tumour"})
+
+#: htslib's log levels (htslib/hts_log.h): HTS_LOG_OFF says nothing, HTS_LOG_WARNING is its default.
+_HTS_LOG_OFF = 0
+_HTS_LOG_WARNING = 3
+
+
+class _HtslibSilence:
+    """Keeps htslib's own logging off while a VCF is read, then gives it back its configured level.
+
+    htslib writes its view of a bad record to stderr (``[W::vcf_parse_format_fill5] ...``,
+    ``[E::vcf_parse_format_fill5] Invalid character ...``) before cyvcf2 raises, and the reader then
+    names the line and field itself (``_record_problem``): htslib's lines would only turn the command
+    line's one-line error (ARCHITECTURE.md, exit codes) into three. Its other messages (an
+    undeclared contig, a header oddity) concern nothing the reader takes from the file, and a cut
+    BGZF file is caught before htslib opens it. The level is process-wide (cyvcf2's
+    ``set_htslib_log_level``), so a count under a lock keeps it off until the last of several
+    concurrent reads ends; then it goes back to the level cyvcf2 starts with: the
+    ``CYVCF2_HTSLIB_LOG_LEVEL`` environment variable when that holds a level, else htslib's default.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reads = 0
+
+    def __enter__(self) -> None:
+        from cyvcf2.cyvcf2 import set_htslib_log_level
+
+        with self._lock:
+            if self._reads == 0:
+                set_htslib_log_level(_HTS_LOG_OFF)
+            self._reads += 1
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        from cyvcf2.cyvcf2 import set_htslib_log_level
+
+        with self._lock:
+            self._reads -= 1
+            if self._reads == 0:
+                set_htslib_log_level(_configured_htslib_level())
+
+
+def _configured_htslib_level() -> int:
+    configured = os.environ.get("CYVCF2_HTSLIB_LOG_LEVEL", "").strip()
+    return int(configured) if configured.isdigit() else _HTS_LOG_WARNING
+
+
+_HTSLIB_SILENCE = _HtslibSilence()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +263,19 @@ class _VcfReader:
         self.settings = settings
         self.warnings: list[str] = []
         self.unparsed_proteins = 0
-        self._raw_lines: Iterator[str] | None = None
-        self._raw_position = 0
+        self._raw = _RawLines(path)
         self._proteins: dict[str, tuple[str | None, str | None]] = {}
 
     # -- opening and the header -------------------------------------------------------------------
 
     def read(self) -> MolecularProfile:
+        with _HTSLIB_SILENCE:
+            try:
+                return self._read()
+            finally:
+                self._raw.close()
+
+    def _read(self) -> MolecularProfile:
         from cyvcf2 import VCF
 
         if not self.path.is_file():
@@ -548,14 +607,7 @@ class _VcfReader:
 
     def raw_line(self, line: int) -> str | None:
         """The file's own text of one line; reads forward, so checks in record order cost one pass."""
-        if self._raw_lines is None or line <= self._raw_position:
-            self._raw_lines = iter(_read_text(self.path).splitlines())
-            self._raw_position = 0
-        for text in self._raw_lines:
-            self._raw_position += 1
-            if self._raw_position == line:
-                return text
-        return None
+        return self._raw.line(line)
 
     def _record_problem(self, header: VcfHeader, line: int) -> FormatError:
         """Re-read the one record htslib refused and name the field that breaks its header Type."""
@@ -583,7 +635,10 @@ class _ValueReader:
     Precedence, per ALT allele (the first source with a value wins): FORMAT AF, VAF, VF; FORMAT FREQ
     (percent); FORMAT AD (alt / sum of all AD); INFO AF. Depth: FORMAT DP, the sum of FORMAT AD,
     INFO DP. The order puts the caller's own per-sample estimate first; INFO AF last because in
-    multi-sample or population files it is not the tumour's fraction.
+    multi-sample or population files it is not the tumour's fraction. INFO AF and DP are read, and
+    checked against the line's text, only when the FORMAT keys give no value: when FORMAT wins they
+    are not used, so they are not looked at (checking every record's text would cost the reader's
+    speed, see benchmarks/bench_vcf.py).
     """
 
     def __init__(self, header: VcfHeader, sample_index: int | None, reader: _VcfReader) -> None:
@@ -666,9 +721,8 @@ class _ValueReader:
                             result[index] = depths[index + 1] / total
         if self.info_fraction and any(value is None for value in result):
             raw = variant.INFO.get("AF")
-            if raw is None:
-                self._check_info_numeric(variant, "AF", line)
-            else:
+            self._check_info_numeric("AF", line)
+            if raw is not None:
                 items = raw if isinstance(raw, tuple) else (raw,)
                 for index, value in enumerate(items[:count]):
                     if result[index] is None and value is not None:
@@ -692,10 +746,8 @@ class _ValueReader:
                     return int(sum(depths))
         if self.info_depth:
             value = variant.INFO.get("DP")
-            if value is None:
-                self._check_info_numeric(variant, "DP", line)
-                return None
-            return int(value)
+            self._check_info_numeric("DP", line)
+            return None if value is None else int(value)
         return None
 
     def first_format_float(self, variant: Any, key: str, line: int) -> float | None:
@@ -730,26 +782,28 @@ class _ValueReader:
             ) from None
         return self._fraction(value, "FREQ", "FORMAT", line)
 
-    def _check_info_numeric(self, variant: Any, key: str, line: int) -> None:
-        """htslib turns a non-numeric INFO value into missing (``.``) with only a note on stderr, so
-        when a value we need is missing but present, look at the file's own text of that line."""
-        columns = str(variant).split("\t")
-        if len(columns) < 8 or f"{key}=." not in columns[7].split(";"):
-            return
+    def _check_info_numeric(self, key: str, line: int) -> None:
+        """Check an INFO number the reader is about to use against the line's own text.
+
+        htslib reads INFO numbers leniently and without a word: ``DP=4x2`` becomes 4 and ``DP=abc``
+        missing (htslib ``vcf_parse_info``; FORMAT values, by contrast, make it refuse the record).
+        Only values that are used are checked, in record order, so the file is read a second time
+        only as far as the last such record (the INFO values are fallbacks, see :class:`_ValueReader`).
+        """
         record = self.reader.raw_line(line)
         if record is None:
             return
-        raw_columns = record.split("\t")
-        if len(raw_columns) < 8:
+        columns = record.split("\t", 8)
+        if len(columns) < 8:
             return
-        for item in raw_columns[7].split(";"):
+        definition = self.header.info[key]
+        for item in columns[7].split(";"):
             name, _, text = item.partition("=")
             if name == key:
                 for part in text.split(","):
-                    if not _is_number(part, self.header.info[key].type):
-                        raise _not_numeric(
-                            part, key, "INFO", self.header.info[key].type, source=self.reader.source, line=line
-                        )
+                    if not _is_number(part, definition.type):
+                        raise _not_numeric(part, key, "INFO", definition.type, source=self.reader.source, line=line)
+                return
 
 
 def _not_numeric(text: str, key: str, where: str, type_name: str, *, source: str, line: int) -> FormatError:
@@ -1170,6 +1224,40 @@ def _header_line_count(path: Path) -> int:
             if text.startswith(b"#CHROM"):
                 return number
     return 0
+
+
+class _RawLines:
+    """One file's lines as written, read forward only (gzip and bgzip included), for the checks that
+    need the text htslib has already turned into values."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lines: Generator[bytes, None, None] | None = None
+        self._position = 0
+
+    def line(self, number: int) -> str | None:
+        """Line ``number`` (1-based) without its line end; None past the end or on a damaged stream."""
+        try:
+            if self._lines is None or number <= self._position:
+                self.close()
+                self._lines = _file_lines(self.path)
+                self._position = 0
+            # islice skips the lines in between in C: much cheaper than a Python loop over them.
+            text = next(islice(self._lines, number - self._position - 1, None), None)
+        except (EOFError, OSError, zlib.error):
+            return None
+        self._position = number
+        return None if text is None else text.decode("utf-8", errors="replace").rstrip("\r\n")
+
+    def close(self) -> None:
+        if self._lines is not None:
+            self._lines.close()
+            self._lines = None
+
+
+def _file_lines(path: Path) -> Generator[bytes, None, None]:
+    with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as handle:
+        yield from handle
 
 
 def _line_of(path: Path, line: int) -> str | None:
