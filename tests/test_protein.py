@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -270,7 +271,7 @@ def test_quick_substitution_path_agrees_with_the_grammar(
     """The missense/nonsense shortcut must give exactly what the biocommons grammar gives."""
     body = f"p.({ref}{position}{alt})" if predicted else f"p.{ref}{position}{alt}"
     transcript = "NP_004324.2" if accession else None
-    quick = protein._substitution(transcript, body)
+    quick = protein._fast_path(transcript, body)
     grammar = protein._from_variant(protein._grammar_variant(transcript, body, body), body, transcript)
     if ref == alt:
         assert quick is None  # p.V600V is legacy synonymous notation: left to the grammar
@@ -288,10 +289,200 @@ def test_quick_synonymous_path_agrees_with_the_grammar(
     residue = ONE_TO_THREE[ref] if three else ref
     body = f"p.({residue}{position}=)" if predicted else f"p.{residue}{position}="
     transcript = "NM_004958.3" if accession else None
-    quick = protein._substitution(transcript, body)
+    quick = protein._fast_path(transcript, body)
     grammar = protein._from_variant(protein._grammar_variant(transcript, body, body), body, transcript)
     assert isinstance(quick, ProteinChange)
     assert quick == grammar
     # TSO500's accession here is a transcript: kept, but never written before p. (invalid HGVS).
     assert quick.transcript == transcript
     assert quick.hgvs.startswith("p.")
+
+
+# -- the fast path against the grammar: valid and near-valid text ----------------------------------
+#
+# protein._fast_path reads the commonest shapes with a regex instead of the biocommons grammar. It
+# must never change a result: whenever it returns a change, the grammar path must return the same
+# ProteinChange, and where the grammar refuses the text (InputError) the fast path must return None
+# so that the grammar raises as before.
+
+THREE_LETTER = sorted(three for one, three in ONE_TO_THREE.items() if one != "*")
+ONE_LETTER = sorted(set(ONE_TO_THREE) - {"*"})
+
+# Near-valid text is a valid change with one or two of its parts spoilt (a random string of parts
+# would almost never be valid, and the fast path would never be exercised). Each part has a valid
+# and a near-valid strategy.
+VALID_PARTS: dict[str, st.SearchStrategy[Any]] = {
+    "transcript": st.sampled_from(
+        [None, "", "NP_004324.2", "NM_004958.3", "ENSP00000275493.2", "LRG_199p1", "BRAF", "A", "NP-1.2"]
+    ),
+    "prefix": st.just("p."),
+    "parentheses": st.sampled_from([("", ""), ("(", ")")]),
+    "ref": st.sampled_from(ONE_LETTER + THREE_LETTER),
+    "position": st.integers(min_value=1, max_value=10**8).map(str),
+    "edit": st.one_of(
+        st.sampled_from([*ONE_LETTER, *THREE_LETTER, "*", "Ter", "="]),
+        st.builds(
+            lambda alt, stop: f"{alt}fs{stop}",
+            st.sampled_from(["", *ONE_LETTER, *THREE_LETTER]),
+            st.sampled_from(["", "*", "Ter", "*?", "Ter?", "*5", "Ter5", "*123", "Ter40000"]),
+        ),
+    ),
+    "trailing": st.just(""),
+}
+NEAR_FRAMESHIFT_TAILS = [
+    "fsX5", "fsX", "fs*0", "fsTer0", "fs*05", "fs*1000000000", "FS", "Fs", "fs*-1", "fs5", "fsTer*5", "fs**5", "fs?",
+    "fs*?5", "fsTer5?", "ext*5", "del", "dup", "fs ", "fsTer 5",
+]  # fmt: skip
+NEAR_PARTS: dict[str, st.SearchStrategy[Any]] = {
+    # accessions the grammar refuses, and a valid one with a gene that the fast path leaves to it
+    "transcript": st.sampled_from(
+        ["NP_1.2.3", "1", "NP 1", "NP__1", "NP_", "NP_1.", "NP_1-", "NM_004333.4(BRAF)", "NPé_1.2", "_NP1", "NP_1.2a"]
+    ),
+    "prefix": st.sampled_from(["p", "P.", "", "p.p.", "p. ", "c."]),
+    "parentheses": st.sampled_from([("(", ""), ("", ")"), ("((", "))"), ("(", "))"), (")", "(")]),
+    # codes the grammar knows but the fast path leaves to it (B, Z, U, X, Sec, Xaa, Asx), stops, misspellings
+    "ref": st.sampled_from(
+        ["B", "J", "O", "U", "X", "Z", "*", "Ter", "Xaa", "Sec", "Asx", "Vax", "val", "VAL", "Gl", ""]
+    ),
+    # position 0, leading zeros, huge, non-ASCII digits, signs, letters
+    "position": st.one_of(
+        st.integers(min_value=10**9, max_value=10**30).map(str),
+        st.integers(min_value=0, max_value=40_000).map(lambda number: f"0{number}"),
+        st.sampled_from(["0", "00", "-5", "+5", "", "६००", "1٧", "6०0", "²", "12a", "1_2"]),
+    ),
+    "edit": st.one_of(
+        st.sampled_from(["B", "J", "U", "X", "Xaa", "Sec", "val", "?", "*5", "Glu*", "Ter*", "", "=="]),
+        st.builds(
+            lambda alt, tail: f"{alt}{tail}",
+            st.sampled_from(["", "R", "Arg", "X", "Xaa", "*", "Ter", "U", "B", "r"]),
+            st.sampled_from(NEAR_FRAMESHIFT_TAILS),
+        ),
+    ),
+    "trailing": st.sampled_from(["\n", " ", "x", ":", "_", "\t"]),  # no ")": it could balance a spoilt "("
+}
+
+
+def grammar_reading(transcript: str | None, body: str) -> ProteinChange | str | None:
+    """What the grammar path makes of ``transcript:body``: the change, None, or 'refused'."""
+    try:
+        return protein._from_variant(protein._grammar_variant(transcript, body, body), body, transcript)
+    except InputError:
+        return "refused"
+
+
+def assert_fast_path_agrees(transcript: str | None, body: str) -> ProteinChange | None:
+    quick = protein._fast_path(transcript, body)
+    if quick is not None:
+        assert quick == grammar_reading(transcript, body), (transcript, body)
+    return quick
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ref=RESIDUES,
+    position=POSITIONS,
+    alt=st.one_of(st.none(), RESIDUES),
+    stop=st.sampled_from(["", "*", "Ter"]),
+    length=st.one_of(st.none(), st.integers(min_value=1, max_value=99_999), st.just("?")),
+    ref_three=st.booleans(),
+    alt_three=st.booleans(),
+    predicted=st.booleans(),
+    transcript=st.sampled_from([None, "NP_003811.2", "NM_004958.3", "ENST00000288602.6"]),
+)
+def test_quick_frameshift_path_agrees_with_the_grammar(
+    ref: str,
+    position: int,
+    alt: str | None,
+    stop: str,
+    length: int | str | None,
+    ref_three: bool,
+    alt_three: bool,
+    predicted: bool,
+    transcript: str | None,
+) -> None:
+    """``p.K17fs``, ``p.K17Rfs*5``, ``p.(Lys17ArgfsTer5)`` and mixed spellings: read by the fast path,
+    exactly as the grammar reads them."""
+    ref_text = ONE_TO_THREE[ref] if ref_three else ref
+    alt_text = "" if alt is None else ONE_TO_THREE[alt] if alt_three else alt
+    tail = f"{stop}{length if length is not None and stop else ''}"
+    inner = f"{ref_text}{position}{alt_text}fs{tail}"
+    body = f"p.({inner})" if predicted else f"p.{inner}"
+    quick = assert_fast_path_agrees(transcript, body)
+    assert isinstance(quick, ProteinChange)
+    assert quick.edit is ProteinEdit.FRAMESHIFT
+    assert quick.short == f"p.{ref}{position}fs"
+    assert not quick.hgvs.removesuffix(")").endswith("fsTer")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ref=RESIDUES,
+    position=POSITIONS,
+    alt=NEW_RESIDUES,
+    ref_three=st.booleans(),
+    alt_three=st.booleans(),
+    predicted=st.booleans(),
+    transcript=st.sampled_from([None, "NP_004324.2", "NM_004333.4"]),
+)
+def test_quick_substitution_path_agrees_with_the_grammar_in_every_spelling(
+    ref: str, position: int, alt: str, ref_three: bool, alt_three: bool, predicted: bool, transcript: str | None
+) -> None:
+    """Missense and nonsense in one-letter, three-letter and mixed codes (``p.Arg213*``, ``p.V600Glu``):
+    wherever the fast path answers, it answers as the grammar; same-code spellings and a three-letter
+    residue with ``*`` are always answered by the fast path (mixed ones may be left to the grammar)."""
+    ref_text = ONE_TO_THREE[ref] if ref_three else ref
+    alt_text = ONE_TO_THREE[alt] if alt_three and alt != "*" else ("Ter" if alt_three else alt)
+    inner = f"{ref_text}{position}{alt_text}"
+    body = f"p.({inner})" if predicted else f"p.{inner}"
+    quick = assert_fast_path_agrees(transcript, body)
+    if ref != alt and (ref_three == alt_three or (ref_three and alt == "*")):
+        assert isinstance(quick, ProteinChange)
+        assert quick.short == f"p.{ref}{position}{alt}"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(data=st.data(), spoilt=st.sets(st.sampled_from(sorted(VALID_PARTS)), max_size=2))
+def test_quick_path_never_differs_from_the_grammar_on_near_valid_text(data: st.DataObject, spoilt: set[str]) -> None:
+    """Valid text, and text with one or two parts spoilt (unknown residues, position 0, leading zeros,
+    huge or non-ASCII positions, unbalanced parentheses, Ter/*/X, odd frameshift tails, accessions the
+    grammar refuses, trailing characters): the fast path either steps aside or gives what the
+    grammar gives, and it never accepts text the grammar refuses."""
+    part = {name: data.draw((NEAR_PARTS if name in spoilt else VALID_PARTS)[name], label=name) for name in VALID_PARTS}
+    opening, closing = part["parentheses"]
+    body = f"{part['prefix']}{opening}{part['ref']}{part['position']}{part['edit']}{closing}{part['trailing']}"
+    quick = assert_fast_path_agrees(part["transcript"], body)
+    if spoilt:
+        # every spoilt part above is one the fast path leaves to the grammar, valid HGVS or not
+        assert quick is None, (spoilt, part)
+
+
+@pytest.mark.parametrize(
+    ("transcript", "body"),
+    [
+        (None, "p.V600E\n"),  # '$' would match before the newline; the grammar refuses it
+        (None, "p.V0E"),  # the grammar reads position 0; left to it
+        (None, "p.V0600E"),  # the grammar reads this as p.V600E; left to it
+        (None, "p.K0fs"),
+        (None, "p.V6०0E"),  # a non-ASCII digit, which \d and int() accept
+        (None, "p.V" + "1" * 5000 + "E"),  # int() refuses over 4300 digits; the grammar path raises InputError
+        (None, "p.K17Rfs*0"),
+        (None, "p.K17Rfs*05"),
+        (None, "p.K17RfsX5"),
+        (None, "p.K17*fs"),
+        (None, "p.K17Xfs*3"),
+        (None, "p.(K17Rfs*5"),
+        (None, "p.K17Rfs*5)"),
+        ("NP_1.2.3", "p.V600E"),  # accessions the grammar refuses
+        ("1", "p.(Asn999=)"),
+        ("NP 1", "p.K17fs"),
+        ("NM_004333.4(BRAF)", "p.V600E"),  # a gene after the accession: valid, left to the grammar
+    ],
+)
+def test_quick_path_steps_aside_for_near_misses(transcript: str | None, body: str) -> None:
+    assert protein._fast_path(transcript, body) is None
+    reading = grammar_reading(transcript, body)
+    if reading == "refused":
+        with pytest.raises(InputError, match="field 'protein change'"):
+            protein._parse_cached(body, transcript)
+    else:
+        assert protein._parse_cached(body, transcript) == reading
