@@ -151,3 +151,18 @@ def test_eight_coordinators_race_for_the_last_treatment_slot(database_url: str, 
         "used": 3,
         "left": 0,
     }
+
+
+def test_two_coordinators_enrol_the_same_patient_at_once(database_url: str, tmp_path: Path) -> None:  # noqa: F811
+    protocol = tmp_path / "protocol.yaml"
+    protocol.write_text(TEST_PROTOCOL, encoding="utf-8")
+    _setup(database_url, protocol, target=BRAF, enrolled=0)
+
+    outcomes = _run_race(database_url, ["IMP-R00", "IMP-R00"])
+
+    winners = [item for item in outcomes if item.startswith("enrolled")]
+    losers = [item for item in outcomes if item.startswith("conflict")]
+    assert (len(winners), len(losers)) == (1, 1), outcomes
+    # The patient's row lock serialises the two: the second sees the first's place, not a backstop error.
+    assert "is already enrolled" in losers[0], losers
+    assert _cohort(database_url)["counts"]["enrolled"] == 1

@@ -1345,7 +1345,10 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
         raise InputError("the override reason is empty", field="--override-reason", fix="say why, or leave it out")
     now = registry.now()
     with registry.database.transaction() as session:
-        patient = repository.get_patient_or_raise(session, study_id=study_id)
+        # The patient's row first (then cohort, then budget, the order every use case keeps, so no two
+        # can deadlock): a `patient update` or a corrected decision made at the same moment waits, and
+        # this enrolment judges the values in force when it commits.
+        patient = repository.get_patient_or_raise(session, study_id=study_id, lock=True)
         decision = repository.latest_decision(session, patient_id=patient.id)
         if decision is None or decision.cohort_id is None:
             what = "no tumour-board decision" if decision is None else f"decision {decision.code}"
