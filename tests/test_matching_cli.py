@@ -108,6 +108,12 @@ def test_match_on_label_text_output(maf: Path) -> None:
         (("--tumour-type", "CHOL", "--lab", "platelet=200"), "did you mean platelets?"),
         (("--tumour-type", "CHOL", "--lab", "anc=-5"), "anc = -5 is negative"),
         (("--tumour-type", "CHOL", "--lab", "anc=1", "--lab", "ANC=2"), "'anc' is given twice"),
+        # The same prior-therapy parser as `patient add` (core.registry.parse_prior_therapies).
+        (("--tumour-type", "CHOL", "--prior-therapy", " "), "a prior therapy name is empty"),
+        (
+            ("--tumour-type", "CHOL", "--prior-therapy", "none", "--prior-therapy", "trametinib"),
+            "'none' cannot be given with other prior therapies",
+        ),
     ],
 )
 def test_match_bad_input_exit_1(maf: Path, arguments: tuple[str, ...], words: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -113,19 +113,22 @@ def _profile_settings(
                 fix="give LOW,HIGH in mutations/Mb with 0 <= LOW <= HIGH, e.g. --tmb-cutoffs 5,20 "
                 "(InPreD Norway: low < 5, intermediate 5-20, high > 20)",
             ) from None
-    msi_defaults = MsiThresholds()
-    try:
-        msi = MsiThresholds(
-            min_usable_sites=msi_defaults.min_usable_sites if msi_min_sites is None else msi_min_sites,
-            msi_high_percent=msi_defaults.msi_high_percent if msi_unstable_percent is None else msi_unstable_percent,
-        )
-    except ValueError as error:
-        field = "--msi-min-sites" if "sites must" in str(error) else "--msi-unstable-percent"
-        raise InputError(
-            str(error),
-            field=field,
-            fix="e.g. --msi-min-sites 40 (InPreD Norway: 40 of 130 loci) and --msi-unstable-percent 20 (TSO500)",
-        ) from None
+    msi = MsiThresholds()
+    # One option at a time, so the error names the option whose value MsiThresholds refused.
+    for option, change in (
+        ("--msi-min-sites", {"min_usable_sites": msi_min_sites}),
+        ("--msi-unstable-percent", {"msi_high_percent": msi_unstable_percent}),
+    ):
+        if None in change.values():
+            continue
+        try:
+            msi = replace(msi, **change)
+        except ValueError as error:
+            raise InputError(
+                str(error),
+                field=option,
+                fix="e.g. --msi-min-sites 40 (InPreD Norway: 40 of 130 loci) and --msi-unstable-percent 20 (TSO500)",
+            ) from None
     return ProfileSettings(
         build=build, tumour_purity_percent=purity, sample_id=sample, tmb_thresholds=tmb, msi_thresholds=msi
     )
@@ -945,13 +948,6 @@ def protocol_check(
     typer.echo(f"  cohort rule: r1={rule['r1']} n1={rule['n1']} r={rule['r']} n={rule['n']}")
 
 
-def _parse_labs(values: list[str]) -> dict[str, float]:
-    """``--lab NAME=VALUE`` as ``patient add`` and ``patient update`` read it (core.registry.parse_labs)."""
-    from oncobasket.core.registry import parse_labs
-
-    return dict(parse_labs(values))
-
-
 @app.command("match")
 def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     files: Annotated[list[Path], typer.Argument(help="CombinedVariantOutput files, TSO500 folders, VCF or MAF.")],
@@ -987,6 +983,7 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
 ) -> None:
     """Match each sample's profile to the protocol's drugs and cohorts, with the reasons."""
     from oncobasket.core.matching import PatientFacts, compile_protocol, evaluate_profile
+    from oncobasket.core.registry import parse_labs, parse_prior_therapies
     from oncobasket.io.oncotree import load_tumour_types
     from oncobasket.io.protocol_file import default_protocol_path, load_protocol
     from oncobasket.io.readers import read_profiles
@@ -1002,16 +999,13 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     tumour_types = load_tumour_types(oncotree)
     loaded = load_protocol(protocol_file or default_protocol_path(), tumour_types)
     compiled = compile_protocol(loaded)
-    prior: tuple[str, ...] | None = None
-    if prior_therapy:
-        prior = tuple(item.strip().lower() for item in prior_therapy if item.strip().lower() != "none")
     patient = PatientFacts(
         tumour_type=tumour_type.strip().upper(),
         icd10=icd10,
         age=age,
         ecog=ecog,
-        labs=_parse_labs(lab or []),
-        prior_therapies=prior,
+        labs=dict(parse_labs(lab or [])),  # the one lab parser, shared with patient add and update
+        prior_therapies=parse_prior_therapies(prior_therapy),
     )
     if ctml is not None:
         _match_ctml(

@@ -426,13 +426,7 @@ def _decision_eligibility(session: Session, patient: Patient, *, on: date) -> di
     decision = repository.latest_decision(session, patient_id=patient.id)
     if decision is None or decision.cohort_id is None or decision.drug is None:
         return None
-    _, protocol = _stored_protocol(session)
-    stored = _stored_match(
-        session, screening_id=decision.screening_id, drug=decision.drug, biomarker=decision.biomarker or ""
-    )
-    eligible, failed = _judge_eligibility(
-        protocol, drug=decision.drug, facts=patient_facts(patient, on=on), stored=stored
-    )
+    eligible, failed = _decision_in_force_eligibility(session, patient, decision, on=on)
     enrolled = any(
         item.cohort_id == decision.cohort_id for item in repository.patient_enrolments(session, patient_id=patient.id)
     )
@@ -955,6 +949,18 @@ def _judge_eligibility(
     return not failed, failed
 
 
+def _decision_in_force_eligibility(
+    session: Session, patient: Patient, decision: MtbDecision, *, on: date
+) -> tuple[bool, list[str]]:
+    """A cohort decision's eligibility judged again on the patient's values registered now and the
+    protocol in force, with the match's own verdict stored with the decision's screening (as
+    :func:`enrol_patient` judges it and ``patient update`` reports it)."""
+    drug = decision.drug or ""
+    _, protocol = _stored_protocol(session)
+    stored = _stored_match(session, screening_id=decision.screening_id, drug=drug, biomarker=decision.biomarker or "")
+    return _judge_eligibility(protocol, drug=drug, facts=patient_facts(patient, on=on), stored=stored)
+
+
 def _confirmed_match(
     session: Session, form: DecisionForm, screening: Screening | None, *, protocol: Protocol, facts: PatientFacts
 ) -> _Target:
@@ -1368,14 +1374,7 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
                     "takes one place at a time and never two in the same cohort: record the week-16 outcome "
                     f"with `oncobasket outcome record {study_id}` before a new decision moves the patient on"
                 )
-        drug = decision.drug or ""
-        _, protocol = _stored_protocol(session)
-        stored = _stored_match(
-            session, screening_id=decision.screening_id, drug=drug, biomarker=decision.biomarker or ""
-        )
-        eligible, failed_criteria = _judge_eligibility(
-            protocol, drug=drug, facts=patient_facts(patient, on=now.date()), stored=stored
-        )
+        eligible, failed_criteria = _decision_in_force_eligibility(session, patient, decision, on=now.date())
         if not eligible and override_reason is None:
             raise ConflictError(
                 f"patient '{study_id}' is not confirmed eligible for {decision.drug} ({'; '.join(failed_criteria)}), "

@@ -197,12 +197,6 @@ def parse_labs(texts: Iterable[str], *, field_name: str = "--lab") -> MappingPro
     return MappingProxyType(parsed)
 
 
-def check_labs(labs: Mapping[str, float], *, field_name: str = "--lab") -> None:
-    """Every value of a form's laboratory mapping passes :func:`check_lab`."""
-    for name, value in labs.items():
-        check_lab(name, value, field_name=field_name)
-
-
 def parse_prior_therapies(names: Iterable[str] | None) -> tuple[str, ...] | None:
     """``--prior-therapy`` as typed: ``None`` (or nothing) is unknown; ``["none"]`` is none, ``()``;
     else the lower-case names without repeats (as ``oncobasket match`` takes them)."""
@@ -374,7 +368,8 @@ def _check_clinical(*, ecog: int | None, labs: Mapping[str, float], prior_lines:
             field="--ecog",
             fix="give the ECOG performance status 0-5 (Oken et al. 1982)",
         )
-    check_labs(labs)
+    for name, value in labs.items():
+        check_lab(name, value)
     if prior_lines is not None and prior_lines < 0:
         raise InputError(f"{prior_lines} prior lines is negative", field="--prior-lines", fix="give 0 or more")
 

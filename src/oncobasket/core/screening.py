@@ -629,14 +629,10 @@ def _tumour_columns(
     return groups, lineages
 
 
-def check_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> None:
-    """Every sample needs one row and a known OncoTree code; raise one error listing the samples that do not."""
-    resolve_tumour_types(samples, tumour_types)
-
-
 def resolve_tumour_types(samples: pl.DataFrame, tumour_types: TumourTypes) -> dict[str, ResolvedTumourType]:
-    """Check the samples (see :func:`check_tumour_types`) and resolve each distinct tumour type to a current
-    OncoTree code: a retired code with one successor maps to it (``TumourTypes.resolve``)."""
+    """Every sample needs one row and a known OncoTree code (one error lists the samples that do not);
+    each distinct tumour type resolves to a current OncoTree code: a retired code with one successor maps
+    to it (``TumourTypes.resolve``)."""
     repeated = samples.filter(pl.col("sample_id").is_duplicated()).get_column("sample_id").unique(maintain_order=True)
     if repeated.len():
         raise InputError(
