@@ -640,3 +640,24 @@ def test_tso500_craft_cnv_vcf(shared_data: Path) -> None:
     assert profile.filtered == ()
     with pytest.raises(FormatError, match="wrong genome build"):
         read_vcf(path, ProfileSettings(build=GenomeBuild.GRCH38))
+
+
+def test_raw_lines_answer_a_repeated_line_without_reading_the_file_again(tmp_path: Path) -> None:
+    # One record's INFO AF and DP checks ask for the same line in turn; restarting the file for the
+    # second made a whole read quadratic in the number of records.
+    from oncobasket.io.vcf import _RawLines
+
+    path = tmp_path / "lines.vcf"
+    path.write_text("one\ntwo\nthree\n", encoding="utf-8")
+    raw = _RawLines(path)
+    try:
+        assert raw.line(2) == "two"
+        stream = raw._lines
+        assert raw.line(2) == "two"
+        assert raw._lines is stream
+        assert raw.line(3) == "three"
+        assert raw._lines is stream
+        assert raw.line(1) == "one"  # backwards: read again from the start
+        assert raw.line(4) is None
+    finally:
+        raw.close()

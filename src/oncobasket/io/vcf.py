@@ -1234,11 +1234,16 @@ class _RawLines:
         self.path = path
         self._lines: Generator[bytes, None, None] | None = None
         self._position = 0
+        self._last: str | None = None
 
     def line(self, number: int) -> str | None:
         """Line ``number`` (1-based) without its line end; None past the end or on a damaged stream."""
+        # One record's INFO AF and DP checks ask for the same line in turn: answer the second from the
+        # line just read instead of restarting the file (which made reading quadratic in the records).
+        if number == self._position and self._lines is not None:
+            return self._last
         try:
-            if self._lines is None or number <= self._position:
+            if self._lines is None or number < self._position:
                 self.close()
                 self._lines = _file_lines(self.path)
                 self._position = 0
@@ -1247,7 +1252,8 @@ class _RawLines:
         except (EOFError, OSError, zlib.error):
             return None
         self._position = number
-        return None if text is None else text.decode("utf-8", errors="replace").rstrip("\r\n")
+        self._last = None if text is None else text.decode("utf-8", errors="replace").rstrip("\r\n")
+        return self._last
 
     def close(self) -> None:
         if self._lines is not None:
