@@ -163,15 +163,9 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
         if not any(cell.strip() for cell in cells):
             continue
         row_count += 1
-        barcode = reader.text(cells, "Tumor_Sample_Barcode")
-        if barcode is None:
-            raise FormatError(
-                "empty sample barcode",
-                source=source,
-                line=line,
-                field="Tumor_Sample_Barcode",
-                fix="every row must name its tumour sample",
-            )
+        barcode = reader.required_text(
+            cells, "Tumor_Sample_Barcode", line, "empty sample barcode", "every row must name its tumour sample"
+        )
         sample = samples.setdefault(barcode, _Sample())
         alteration = reader.alteration(cells, line, sample)
         if alteration.filter == "PASS":
@@ -236,6 +230,13 @@ class _RowReader:
         value = cells[index].strip()
         return None if value in _MISSING else value
 
+    def required_text(self, cells: Sequence[str], name: str, line: int, rule: str, fix: str) -> str:
+        """A cell every row must fill (:meth:`text`), else a format error naming the line and column."""
+        value = self.text(cells, name)
+        if value is None:
+            raise FormatError(rule, source=self.source, line=line, field=name, fix=fix)
+        return value
+
     def number(self, cells: Sequence[str], name: str, line: int, *, integer: bool) -> float | None:
         value = self.text(cells, name)
         if value is None:
@@ -261,25 +262,21 @@ class _RowReader:
         return number
 
     def alteration(self, cells: Sequence[str], line: int, sample: _Sample) -> Alteration:
-        reported_gene = self.text(cells, "Hugo_Symbol")
-        if reported_gene is None:
-            raise FormatError(
-                "empty gene symbol",
-                source=self.source,
-                line=line,
-                field="Hugo_Symbol",
-                fix="every row must name its gene (GDC writes 'Unknown' for intergenic rows)",
-            )
+        reported_gene = self.required_text(
+            cells,
+            "Hugo_Symbol",
+            line,
+            "empty gene symbol",
+            "every row must name its gene (GDC writes 'Unknown' for intergenic rows)",
+        )
         self._check_build(cells, line)
-        classification = self.text(cells, "Variant_Classification")
-        if classification is None:
-            raise FormatError(
-                "empty Variant_Classification",
-                source=self.source,
-                line=line,
-                field="Variant_Classification",
-                fix="every row must name its class (Missense_Mutation, Frame_Shift_Del, Silent, Intron, ...)",
-            )
+        classification = self.required_text(
+            cells,
+            "Variant_Classification",
+            line,
+            "empty Variant_Classification",
+            "every row must name its class (Missense_Mutation, Frame_Shift_Del, Silent, Intron, ...)",
+        )
         filter_value = self._filter(cells, classification)
         protein = self._protein(cells, line, sample)
         vaf, depth = self._fraction_and_depth(cells, line)
