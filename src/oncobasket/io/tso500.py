@@ -133,6 +133,13 @@ class _Parts:
 # ---------------------------------------------------------------------------------------------
 
 
+def _read_sample_with_own_metrics(folder: Path, settings: ProfileSettings) -> list[MolecularProfile]:
+    """A sample folder judged by the ``*MetricsOutput.tsv`` inside it (or ``../MetricsOutput.tsv``), if any."""
+    metrics_path = _sample_metrics_path(folder)
+    metrics = read_metrics_output(metrics_path) if metrics_path is not None else None
+    return _read_sample_folder(folder, settings, metrics)
+
+
 def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[MolecularProfile]:
     """Read a ``*_CombinedVariantOutput.tsv``, a sample folder (``Results/<S>/``) or a run folder.
 
@@ -149,9 +156,7 @@ def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> li
         raise FormatError("no such file or folder", source=str(path), fix="check the path")
     results = path / "Results" if (path / "Results").is_dir() else path
     if results is path and _recognised_files(path, recursive=False):
-        metrics_path = _sample_metrics_path(path)
-        metrics = read_metrics_output(metrics_path) if metrics_path is not None else None
-        return _read_sample_folder(path, settings, metrics)
+        return _read_sample_with_own_metrics(path, settings)
     sample_folders = [
         folder for folder in sorted(results.iterdir()) if folder.is_dir() and _recognised_files(folder, recursive=True)
     ]
@@ -163,8 +168,7 @@ def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> li
             found = [profile for run in runs for profile in read_tso500(run, settings)]
             for folder in sample_folders:
                 if folder not in runs:
-                    own = _sample_metrics_path(folder)
-                    found.extend(_read_sample_folder(folder, settings, read_metrics_output(own) if own else None))
+                    found.extend(_read_sample_with_own_metrics(folder, settings))
             return found
     if not sample_folders:
         raise FormatError(
