@@ -661,3 +661,20 @@ def test_raw_lines_answer_a_repeated_line_without_reading_the_file_again(tmp_pat
         assert raw.line(4) is None
     finally:
         raw.close()
+
+
+def test_a_complete_last_record_longer_than_64_kib_without_line_end_is_read(tmp_path: Path) -> None:
+    # The truncation check reads the file's tail; a last record longer than its first window must still
+    # be counted whole, not called truncated.
+    annotation = "x" * 200_000
+    path = tmp_path / "long.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n"
+        '##INFO=<ID=GENE,Number=1,Type=String,Description="Gene">\n'
+        '##INFO=<ID=NOTE,Number=1,Type=String,Description="Note">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr7\t140453136\t.\tA\tT\t.\tPASS\tGENE=BRAF;NOTE={annotation}",
+        encoding="utf-8",
+    )
+    profile = read_vcf(path, ProfileSettings())
+    assert [alteration.gene for alteration in profile.alterations] == ["BRAF"]

@@ -312,8 +312,15 @@ class _VcfReader:
         """
         with self.path.open("rb") as handle:
             size = handle.seek(0, 2)
-            handle.seek(max(0, size - 65536))
-            tail = handle.read()
+            window = 65536
+            while True:
+                # Widen the window until it holds the whole last line: a long record (a big CSQ) cut
+                # from its start would be counted short and wrongly called truncated.
+                handle.seek(max(0, size - window))
+                tail = handle.read()
+                if b"\n" in tail or window >= size:
+                    break
+                window *= 4
         if tail.endswith(b"\n"):
             return
         last = tail.rsplit(b"\n", 1)[-1]
