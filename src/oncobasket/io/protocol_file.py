@@ -394,14 +394,15 @@ class _Reader:
                 values = self.sequence(entry["oncotree"][1], f"{path}.oncotree", allow_scalar=True)
                 for position, value in enumerate(values):
                     code = self.oncotree_code(value, f"{path}.oncotree[{position}]")
-                    if code in owner:
-                        self.fail(
-                            value,
-                            f"{path}.oncotree[{position}]",
-                            f"OncoTree code {code} is already in group '{owner[code]}'",
-                            "list each code in one group; descendants follow their nearest listed ancestor",
-                        )
-                    owner[code] = name
+                    self.claim(
+                        owner,
+                        code,
+                        name,
+                        value,
+                        f"{path}.oncotree[{position}]",
+                        f"OncoTree code {code}",
+                        "list each code in one group; descendants follow their nearest listed ancestor",
+                    )
                     codes.append(code)
             icd10_codes: list[str] = []
             if "icd10" in entry:
@@ -410,14 +411,15 @@ class _Reader:
                     code = self.text(value, f"{path}.icd10[{position}]").upper()
                     if not _ICD10.match(code):
                         self.fail(value, f"{path}.icd10[{position}]", f"'{code}' is not an ICD-10 code", "e.g. C22.1")
-                    if code in icd10_owner:
-                        self.fail(
-                            value,
-                            f"{path}.icd10[{position}]",
-                            f"ICD-10 code {code} is already in group '{icd10_owner[code]}'",
-                            "list each ICD-10 code in one group",
-                        )
-                    icd10_owner[code] = name
+                    self.claim(
+                        icd10_owner,
+                        code,
+                        name,
+                        value,
+                        f"{path}.icd10[{position}]",
+                        f"ICD-10 code {code}",
+                        "list each ICD-10 code in one group",
+                    )
                     icd10_codes.append(code)
             icd10 = tuple(icd10_codes)
             if not codes and not icd10:
@@ -488,12 +490,19 @@ class _Reader:
             gene_symbols=self.declared_genes,
         )
 
+    def claim(  # noqa: PLR0917 - one call shape for both code systems
+        self, owners: dict[str, str], code: str, group: str, node: yaml.Node, where: str, what: str, fix: str
+    ) -> None:
+        """Give ``code`` to ``group``; a code already in another group is an error (one group per code)."""
+        if code in owners:
+            self.fail(node, where, f"{what} is already in group '{owners[code]}'", fix)
+        owners[code] = group
+
     def gene_symbols(self, node: yaml.Node, sources: dict[str, str]) -> frozenset[str]:
         """``knowledge.gene_symbols``: current HGNC symbols beyond the genes OncoBasket knows, cited
         (a gene off the TSO500 panel that VCF or MAF input may report)."""
         path = "knowledge.gene_symbols"
-        section = self.mapping(node, path, ("source", "genes"), ("source", "genes"))
-        sources["gene_symbols"] = self.text(section["source"][1], f"{path}.source")
+        section = self.cited_section(node, "gene_symbols", sources)
         declared: list[str] = []
         for index, item in enumerate(self.sequence(section["genes"][1], f"{path}.genes", allow_scalar=True)):
             where = f"{path}.genes[{index}]"
@@ -516,10 +525,18 @@ class _Reader:
     ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """A knowledge section's genes (``gene -> (key node, value node)``); its source goes into ``sources``
         (every section must cite where its facts come from)."""
+        section = self.cited_section(top[name][1], name, sources)
+        return self.mapping(section["genes"][1], f"knowledge.{name}.genes", _keys(section["genes"][1]))
+
+    def cited_section(
+        self, node: yaml.Node, name: str, sources: dict[str, str]
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """A knowledge section of ``source`` and ``genes``; its source goes into ``sources`` (every section
+        must cite where its facts come from)."""
         path = f"knowledge.{name}"
-        section = self.mapping(top[name][1], path, ("source", "genes"), ("source", "genes"))
+        section = self.mapping(node, path, ("source", "genes"), ("source", "genes"))
         sources[name] = self.text(section["source"][1], f"{path}.source")
-        return self.mapping(section["genes"][1], f"{path}.genes", _keys(section["genes"][1]))
+        return section
 
     def pair(self, node: yaml.Node, path: str) -> tuple[int, int]:
         items = self.sequence(node, path)
