@@ -17,7 +17,6 @@ from oncobasket.core.registry import PatientUpdate
 from oncobasket.services import (
     Registry,
     Settings,
-    _match_standing,
     add_patient,
     audit_trail,
     enrol_patient,
@@ -28,6 +27,7 @@ from oncobasket.services import (
     show_patient,
     update_patient,
 )
+from oncobasket.services.decisions import _match_standing
 from registry_database import BRAF, TEST_PROTOCOL, database_url  # noqa: F401 - a fixture
 from test_services_cohorts import NOW, decide
 

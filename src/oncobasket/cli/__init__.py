@@ -1,0 +1,60 @@
+"""The command line: one module per command group; each registers its commands on the root app.
+
+Importing this package imports every group, in the order ``--help`` lists them. :func:`main` is the
+entry point: it turns OncoBasket errors into one line on stderr and exit code 1 (usage errors exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from oncobasket.cli import (  # noqa: F401 - importing registers the commands
+    audit,
+    cohorts,
+    decisions,
+    demo,
+    enrolment,
+    matching,
+    patients,
+    profiles,
+    protocol,
+    screening,
+    simon,
+    trial,
+)
+from oncobasket.cli.app import app
+
+__all__ = ["app", "main"]
+from oncobasket.core.errors import OncoBasketError
+
+
+def main() -> None:
+    """Entry point: run the app, turning OncoBasket errors into one line on stderr and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except OncoBasketError as error:
+        sys.stderr.write(f"error: {error}\n")
+        raise SystemExit(1) from None
+    except typer.Exit as stop:
+        raise SystemExit(stop.exit_code) from None
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        raise SystemExit(1) from None
+    except Exception as error:
+        # Typer >= 0.20 raises its vendored copy of click's exceptions (typer._click), which are not
+        # click's classes: match them by class name so usage errors still exit with code 2.
+        names = {base.__name__ for base in type(error).__mro__}
+        show = getattr(error, "show", None)
+        if "UsageError" in names and callable(show):
+            show()
+            raise SystemExit(2) from None
+        if "ClickException" in names and callable(show):
+            show()
+            raise SystemExit(1) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

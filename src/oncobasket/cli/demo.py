@@ -1,0 +1,143 @@
+"""``oncobasket demo``: the trial flow on the bundled example results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oncobasket.cli.app import app
+
+_DEMO_LABS = (
+    "--lab anc=2.1 --lab platelets=210 --lab haemoglobin=11.8 --lab bilirubin_uln=0.8 --lab alt_uln=1.2 "
+    "--lab ast_uln=1.1 --lab creatinine_clearance=78"
+)
+
+
+#: The scripted session: what a coordinator types from sequencing result to cohort decision. Each step is
+#: a title (empty: same section) and a command line; {run}, {examples}, {workdir}, {db} and {labs} are
+#: filled in by :func:`_demo_steps`.
+_DEMO_SCRIPT: tuple[tuple[str, str], ...] = (
+    ("1. Read a TSO500 run folder: profiles, TMB, MSI and QC from MetricsOutput.tsv", "profile {run}"),
+    (
+        "2. Match one patient's result to the protocol's drugs and cohorts, with reasons",
+        "match {run}/Results/OB-0001 --tumour-type CHOL --age 62 --ecog 1",
+    ),
+    (
+        "3. Re-screen every bundled result at once (rules evaluated over columns)",
+        "screen {examples}/tso500 {examples}/vcf/OB-0101.vcf {examples}/maf/OB-study.maf"
+        " --clinical {examples}/clinical.tsv --out {workdir}/matches.tsv",
+    ),
+    (
+        "4. The cohort rule 0/8, 4/24 at p0 = 10 % and p1 = 30 %, and Simon's designs for comparison",
+        "simon evaluate --r1 0 --n1 8 --r 4 --n 24 --p 0.1 --p 0.3",
+    ),
+    ("", "simon design --p0 0.1 --p1 0.3 --alpha 0.05 --beta 0.2"),
+    ("5. Create the trial registry from the default protocol", "trial init {db}"),
+    (
+        "6. Register patients (pseudonymous study IDs) and store their screenings",
+        "patient add OB-0001 --site OUS --sex U --birth-year 1964 --tumour-type CHOL --icd10 C22.1 --ecog 1"
+        " {labs} --prior-lines 2 --prior-therapy gemcitabine --prior-therapy cisplatin {db}",
+    ),
+    ("", "screen {run}/Results/OB-0001 --patient OB-0001 {db}"),
+    (
+        "",
+        "patient add OB-0002 --site OUS --sex U --birth-year 1968 --tumour-type LUAD --icd10 C34.1 --ecog 0"
+        " {labs} --prior-lines 1 --prior-therapy carboplatin --prior-therapy pemetrexed {db}",
+    ),
+    ("", "screen {run}/Results/OB-0002 --patient OB-0002 {db}"),
+    (
+        "",
+        "patient add OB-0004 --site HUS --sex U --birth-year 1960 --tumour-type BRCA --icd10 C50.9 --ecog 2"
+        " {labs} --prior-lines 3 --prior-therapy paclitaxel {db}",
+    ),
+    ("", "screen {run}/Results/OB-0004 --patient OB-0004 {db}"),
+    (
+        "",
+        "patient add OB-0006 --site STO --sex U --birth-year 1962 --tumour-type PAAD --icd10 C25.0 --ecog 1"
+        " {labs} --prior-lines 2 --prior-therapy gemcitabine --prior-therapy nab-paclitaxel {db}",
+    ),
+    ("", "screen {examples}/tso500/dragen/OB-0006_CombinedVariantOutput.tsv --patient OB-0006 {db}"),
+    (
+        "",
+        "patient add OB-0501 --site UNN --sex U --birth-year 1958 --tumour-type PAAD --icd10 C25.0 --ecog 1"
+        " {labs} --prior-lines 2 --prior-therapy folfirinox {db}",
+    ),
+    ("", "screen {examples}/maf/OB-study.maf --sample OB-0501 --patient OB-0501 {db}"),
+    (
+        "7. Tumour-board decisions (A trial match, C standard care, D no proposal)",
+        "mtb decide OB-0001 --decision A --drug dabrafenib+trametinib --biomarker 'BRAF V600 mutation'"
+        " --rationale 'BRAF V600E; no standard option left' --meeting-date 2026-02-03 {db}",
+    ),
+    (
+        "",
+        "mtb decide OB-0002 --decision C --option standard_care"
+        " --rationale 'KIF5B-RET fusion: selpercatinib is standard care' --meeting-date 2026-02-03 {db}",
+    ),
+    (
+        "",
+        "mtb decide OB-0004 --decision D --rationale 'sequencing failed QC; new biopsy advised'"
+        " --meeting-date 2026-02-03 {db}",
+    ),
+    (
+        "",
+        "mtb decide OB-0006 --decision A --drug tepotinib --biomarker 'MET exon 14 skipping'"
+        " --rationale 'MET exon 14 skipping' --meeting-date 2026-02-03 {db}",
+    ),
+    (
+        "",
+        "mtb decide OB-0501 --decision A --drug alpelisib --biomarker 'PIK3CA activating mutation'"
+        " --rationale 'PIK3CA H1047R' --meeting-date 2026-02-03 {db}",
+    ),
+    ("8. Consent and enrolment under each cohort's two-stage rule", "consent OB-0001 --date 2026-02-05 {db}"),
+    ("", "enrol OB-0001 {db}"),
+    ("", "consent OB-0006 --date 2026-02-06 {db}"),
+    ("", "enrol OB-0006 {db}"),
+    ("", "not-treated OB-0501 --reason deteriorated --note 'performance status fell before consent' {db}"),
+    ("9. A week-16 benefit in stage 1 opens stage 2 at once", "outcome record OB-0001 --outcome benefit {db}"),
+    ("10. Where every cohort stands", "cohort list {db}"),
+    ("", "cohort show 1 {db}"),
+    ("11. The audit trail of one patient", "audit --patient OB-0001 {db}"),
+)
+
+
+def _demo_steps(examples: Path, workdir: Path) -> list[tuple[str, str, list[str]]]:
+    """The demo script with its paths filled in: (title, command as shown, arguments)."""
+    import shlex
+
+    values = {
+        "run": shlex.quote(str(examples / "tso500" / "run_2026-01")),
+        "examples": shlex.quote(str(examples)),
+        "workdir": shlex.quote(str(workdir)),
+        "db": f"--database-url {shlex.quote('sqlite:///' + str(workdir / 'trial.db'))} --user demo-coordinator",
+        "labs": _DEMO_LABS,
+    }
+    # Shown with the examples folder shortened; everything else as it is run.
+    shown_values = {**values, "run": "examples/tso500/run_2026-01", "examples": "examples"}
+    return [
+        (title, command.format(**shown_values), shlex.split(command.format(**values)))
+        for title, command in _DEMO_SCRIPT
+    ]
+
+
+@app.command()
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Folder for the demo's database and tables (emptied first).")
+    ] = Path("demo-output"),
+) -> None:
+    """Run the trial flow on the bundled example results, printing each command and its output."""
+    import shutil
+    from importlib.resources import as_file, files
+
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    with as_file(files("oncobasket") / "data" / "examples") as examples:
+        for title, shown, arguments in _demo_steps(Path(examples), workdir):
+            if title:
+                typer.echo(f"\n== {title}")
+            typer.echo(f"$ oncobasket {shown}")
+            app(arguments, standalone_mode=False)
+    typer.echo(f"\nThe demo's registry is {workdir / 'trial.db'}; its batch screen is {workdir / 'matches.tsv'}.")
