@@ -29,13 +29,14 @@ import math
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from oncobasket.core.errors import InputError
 from oncobasket.core.outcomes import OutcomeSettings, PfsRatio, TimeToEvent, pfs_ratio
-from oncobasket.core.survival import KaplanMeier, exact_proportion, kaplan_meier, pfs_ratio_share
+from oncobasket.core.survival import KaplanMeier, exact_proportion, kaplan_meier, kaplan_meier_by, pfs_ratio_share
 
 
 def _lung(shared_data: Path) -> list[dict[str, str]]:
@@ -89,6 +90,21 @@ def test_lung_by_sex_matches_r(
         assert (quantile.time, quantile.lower, quantile.upper) == (time, lower, upper)
     assert fit.survival_at(365) == pytest.approx(survival_365_730[0], abs=5e-9)
     assert fit.survival_at(730) == pytest.approx(survival_365_730[1], abs=5e-9)
+
+
+@pytest.mark.shared_data
+def test_lung_grouped_fit_matches_r(shared_data: Path) -> None:
+    rows = _lung(shared_data)
+    fits = kaplan_meier_by(
+        np.array([float(row["time"]) for row in rows]),
+        np.array([int(row["status"]) for row in rows]),
+        [row["sex"] for row in rows],
+    )
+    assert list(fits) == ["1", "2"]
+    assert [(fit.n, fit.events, fit.median.time, fit.median.lower, fit.median.upper) for fit in fits.values()] == [
+        (138, 112, 270.0, 212.0, 310.0),
+        (90, 53, 426.0, 348.0, 550.0),
+    ]
 
 
 # R (survminer::surv_summary) for MASS::gehan: time, n.risk, n.event, n.censor, surv, std.err, upper, lower
@@ -221,6 +237,11 @@ def test_single_patient() -> None:
     assert censored.table[0].survival == 1.0
 
 
+def test_numpy_columns_are_accepted() -> None:
+    fit = kaplan_meier(np.array([1, 2, 3, 4]), np.array([1, 1, 1, 1]))
+    assert fit.median.time == 2.5
+
+
 def test_numbers_at_risk_for_plots() -> None:
     fit = kaplan_meier([2, 4, 4, 6, 9], [1, 0, 1, 1, 0])
     assert fit.at_risk([0, 2, 3, 4, 5, 9, 10]) == (5, 5, 4, 4, 2, 1, 0)
@@ -241,6 +262,7 @@ def test_summary_prints_the_r_line() -> None:
         ([-1], [1], "times[0]"),
         ([math.nan], [1], "times[0]"),
         ([1], [2], "events[0]"),
+        (["7"], [1], "times[0]"),
     ],
 )
 def test_bad_input_is_refused(times: list[float], events: list[int], field: str) -> None:

@@ -27,9 +27,11 @@ lifelines. Bad arguments raise :class:`~oncobasket.core.errors.InputError` namin
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from scipy.stats import binomtest, norm
@@ -112,11 +114,13 @@ class KaplanMeier:
 
     def at_risk(self, times: Iterable[float]) -> tuple[int, ...]:
         """Numbers at risk (observed time >= t) at each of ``times``, for the table under a survival plot."""
+        row_times = [row.time for row in self.table]
         counts = []
         for time in times:
             _check_time(time, "times")
-            later = [row.at_risk for row in self.table if row.time >= time]
-            counts.append(later[0] if later else 0)
+            # The first row at or after ``time``: nobody leaves between an earlier time and that row.
+            index = bisect.bisect_left(row_times, time)
+            counts.append(self.table[index].at_risk if index < len(self.table) else 0)
         return tuple(counts)
 
     def summary(self) -> str:
@@ -154,7 +158,7 @@ def kaplan_meier(
     """
     if len(times) != len(events):
         raise InputError(f"{len(times)} times but {len(events)} event flags; give one flag per time", field="events")
-    if not times:
+    if len(times) == 0:  # not ``not times``: a numpy column has no single truth value
         raise InputError("a survival curve needs at least one patient", field="times")
     if not (isinstance(confidence_level, float) and 0.0 < confidence_level < 1.0):
         raise InputError(
@@ -211,6 +215,32 @@ def kaplan_meier(
     )
 
 
+def kaplan_meier_by(
+    times: Sequence[float],
+    events: Sequence[bool | int],
+    groups: Sequence[Hashable],
+    *,
+    confidence_level: float = 0.95,
+) -> dict[Hashable, KaplanMeier]:
+    """One Kaplan-Meier curve per group, as ``survfit(Surv(times, events) ~ group)`` in R, in first-seen order."""
+    if not (len(times) == len(events) == len(groups)):
+        raise InputError(
+            f"{len(times)} times, {len(events)} event flags and {len(groups)} groups; give one of each per patient",
+            field="groups",
+        )
+    members: dict[Hashable, list[int]] = {}
+    for index, group in enumerate(groups):
+        members.setdefault(group, []).append(index)
+    return {
+        group: kaplan_meier(
+            [times[index] for index in indices],
+            [events[index] for index in indices],
+            confidence_level=confidence_level,
+        )
+        for group, indices in members.items()
+    }
+
+
 def _curve_quantile(times: Sequence[float], survival: Sequence[float | None], probability: float) -> float | None:
     """Where the cumulative curve F = 1 - S first reaches ``probability``, with R's rule for a flat at that level.
 
@@ -251,7 +281,8 @@ def _curve_quantile(times: Sequence[float], survival: Sequence[float | None], pr
 
 
 def _check_time(time: object, field: str) -> None:
-    if isinstance(time, bool) or not isinstance(time, int | float) or not math.isfinite(time) or time < 0:
+    # numbers.Real takes numpy's integer and float scalars too, as a column of the analysis dataset holds them.
+    if isinstance(time, bool) or not isinstance(time, Real) or not math.isfinite(time) or time < 0:
         raise InputError(f"a survival time is a finite number >= 0, not {time!r}", field=field)
 
 
