@@ -222,6 +222,12 @@ def test_pfs_bad_series_are_refused(assessments: tuple[tuple[int, str], ...], ru
         progression_free_survival(record(1), series(*assessments))
 
 
+def test_new_anticancer_therapy_before_the_study_treatment_is_refused() -> None:
+    with pytest.raises(InputError) as raised:
+        progression_free_survival(record(1), series((57, "SD")), new_anticancer_therapy=day(1))
+    assert raised.value.field == "new_anticancer_therapy"
+
+
 def test_assessment_after_death_is_refused() -> None:
     with pytest.raises(InputError, match="after the death date"):
         progression_free_survival(record(1, death=50), series((57, "SD")))

@@ -338,7 +338,9 @@ def progression_free_survival(
     death = record.death_date
     if new_anticancer_therapy is not None:
         if new_anticancer_therapy <= start:
-            raise InputError("a new anticancer therapy starts on or before the study treatment", field="new_therapy")
+            raise InputError(
+                "a new anticancer therapy starts on or before the study treatment", field="new_anticancer_therapy"
+            )
         ordered = [item for item in ordered if item.date < new_anticancer_therapy]
         if death is not None and death >= new_anticancer_therapy:
             death = None
