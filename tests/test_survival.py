@@ -263,6 +263,7 @@ def test_summary_prints_the_r_line() -> None:
         ([math.nan], [1], "times[0]"),
         ([1], [2], "events[0]"),
         (["7"], [1], "times[0]"),
+        ([True], [1], "times[0]"),
     ],
 )
 def test_bad_input_is_refused(times: list[float], events: list[int], field: str) -> None:
@@ -283,6 +284,21 @@ def test_survival_never_increases_and_stays_in_unit_interval(data: list[tuple[in
     for row in fit.table:
         if row.lower is not None and row.upper is not None:
             assert 0.0 <= row.lower <= row.survival <= row.upper <= 1.0
+
+
+@given(survival_data)
+def test_median_is_where_the_curve_first_reaches_one_half(data: list[tuple[int, bool]]) -> None:
+    fit = kaplan_meier([time for time, _ in data], [event for _, event in data])
+    median = fit.median
+    if median.time is None:
+        assert all(row.survival > 0.5 for row in fit.table)
+        return
+    assert fit.survival_at(median.time) <= 0.5 + 1e-12
+    assert all(row.survival >= 0.5 - 1e-12 for row in fit.table if row.time < median.time)
+    if median.lower is not None:
+        assert median.lower <= median.time
+    if median.upper is not None:
+        assert median.upper >= median.time
 
 
 @given(survival_data, st.integers(min_value=0, max_value=60))

@@ -92,7 +92,7 @@ class KaplanMeier:
 
     def quantile(self, probability: float) -> SurvivalQuantile:
         """The ``probability`` quantile of the event-time distribution and its interval (``quantile.survfit``)."""
-        if not (isinstance(probability, int | float) and 0.0 <= probability <= 1.0):
+        if not _is_probability(probability):
             raise InputError(f"a quantile's probability must lie in [0, 1], not {probability!r}", field="probability")
         times = [row.time for row in self.table]
         return SurvivalQuantile(
@@ -278,6 +278,10 @@ def _curve_quantile(times: Sequence[float], survival: Sequence[float | None], pr
     if not beyond:
         return None
     return (start + min(beyond)[1]) / 2.0
+
+
+def _is_probability(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, Real) and 0.0 <= float(value) <= 1.0
 
 
 def _check_time(time: object, field: str) -> None:
