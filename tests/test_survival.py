@@ -342,6 +342,7 @@ def test_exact_proportion_matches_the_impress_paper() -> None:
         0.418,
     )
     assert exact_proportion(0, 0).rate is None
+    assert exact_proportion(np.int64(58), np.int64(145)) == evaluable
     with pytest.raises(InputError):
         exact_proportion(3, 2)
 

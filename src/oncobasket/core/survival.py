@@ -31,7 +31,7 @@ import bisect
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.stats import binomtest, norm
@@ -280,6 +280,10 @@ def _curve_quantile(times: Sequence[float], survival: Sequence[float | None], pr
     return (start + min(beyond)[1]) / 2.0
 
 
+def _is_count(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, Integral) and int(value) >= 0
+
+
 def _is_probability(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, Real) and 0.0 <= float(value) <= 1.0
 
@@ -322,8 +326,10 @@ def exact_proportion(k: int, n: int, *, confidence_level: float = 0.95) -> Exact
     '58/145 = 40.0 % (95% CI 32.0-48.5)'
     """
     for name, value in (("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # numbers.Integral takes numpy's integer scalars too (a count summed over a data-frame column).
+        if not _is_count(value):
             raise InputError(f"a count is a whole number >= 0, not {value!r}", field=name)
+    k, n = int(k), int(n)
     if k > n:
         raise InputError(f"{k} of {n}: the count cannot exceed the number of patients", field="k")
     if not (isinstance(confidence_level, float) and 0.0 < confidence_level < 1.0):
