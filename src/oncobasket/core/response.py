@@ -180,7 +180,8 @@ def best_overall_response(
                 "no CR or PR confirmed by a later assessment >= "
                 f"{settings.confirmation_min_days} days after it (RECIST 1.1 section 4.6)"
             )
-        stable = [point for point in kept if counts(point)]
+        # Table 3: a response not confirmed is SD "provided minimum criteria for SD duration met".
+        stable = [p for p in kept if p.category in DISEASE_CONTROL and p.day >= settings.sd_min_days]
         if stable:
             confirmed = words.stable
             reasons.append(
