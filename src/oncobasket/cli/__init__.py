@@ -20,6 +20,7 @@ from oncobasket.cli import (  # noqa: F401 - importing registers the commands
     patients,
     profiles,
     protocol,
+    recist,
     screening,
     simon,
     trial,
