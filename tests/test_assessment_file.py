@@ -285,6 +285,25 @@ REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "assessments[0].responses[1]",
         "two RANO",
     ),
+    (
+        "two criteria for one patient",
+        lambda data: (
+            _second_assessment("2026-04-02")(data),
+            _set("assessments/0/responses", [{"criteria": "RANO", "response": "SD"}])(data),
+            _set("assessments/1/responses", [{"criteria": "iRECIST", "response": "iSD"}])(data),
+        ),
+        "assessments[1].responses[0]",
+        "one criteria",
+    ),
+    (
+        "RANO missing at one assessment",
+        lambda data: (
+            _second_assessment("2026-04-02")(data),
+            _set("assessments/1/responses", [{"criteria": "RANO", "response": "SD"}])(data),
+        ),
+        "assessments[0].responses",
+        "no RANO response",
+    ),
     ("targets not a list", _set("baseline/target_lesions", {"T1": 30}), "baseline.target_lesions", "list"),
     ("assessments not a list", _set("assessments", {}), "assessments", "list"),
 ]

@@ -87,3 +87,13 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert _run("recist", "evaluate").returncode == 2
     bad_date = _run("recist", "evaluate", str(_file(tmp_path, EXAMPLE)), "--treatment-start", "5.1.2026")
     assert bad_date.returncode == 2
+
+
+def test_an_evaluation_rule_names_the_file(tmp_path: Path) -> None:
+    data = dict(EXAMPLE)
+    data["assessments"] = [{**EXAMPLE["assessments"][0], "responses": [{"criteria": "iRECIST", "response": "iCPD"}]}]
+    path = _file(tmp_path, data)
+    done = _run("recist", "evaluate", str(path))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {path}: field 'assessments[date=2026-03-02].responses'")
+    assert "iUPD" in done.stderr

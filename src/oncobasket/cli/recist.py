@@ -38,11 +38,17 @@ def recist_evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Time-point responses with their reasons, best overall response and the week-16 benefit."""
+    from oncobasket.core.errors import InputError
     from oncobasket.core.recist import Criteria
     from oncobasket.core.response import evaluate
     from oncobasket.io.assessment_file import read_assessment_file
 
-    result = evaluate(read_assessment_file(file, treatment_start=_date_option(treatment_start)))
+    record = read_assessment_file(file, treatment_start=_date_option(treatment_start))
+    try:
+        result = evaluate(record)
+    except InputError as error:
+        # the rules checked while evaluating (iRECIST sequence) know the date, not the file: add it
+        raise InputError(error.rule, source=str(file), field=error.field, fix=error.fix) from None
     _warn(result.warnings)
     shape = result.to_json()
     if as_json:

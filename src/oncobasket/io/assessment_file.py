@@ -289,6 +289,7 @@ def parse_assessment_mapping(
         _assessment(index, item, baseline, source, start) for index, item in enumerate(model.assessments)
     )
     _refuse_duplicate_dates(model, source)
+    _refuse_mixed_criteria(assessments, source)
     return AssessmentRecord(treatment_start=start, baseline=baseline, assessments=assessments)
 
 
@@ -474,3 +475,29 @@ def _refuse_duplicate_dates(model: AssessmentFileModel, source: str) -> None:
                 fix="merge the two into one assessment per date",
             )
         first_at[assessment.date] = index
+
+
+def _refuse_mixed_criteria(assessments: tuple[Assessment, ...], source: str) -> None:
+    """One patient is judged by one of iRECIST, RANO, Lugano; RANO and Lugano at every assessment (DOMAIN.md 5)."""
+    first_at: dict[Criteria, int] = {}
+    for index, assessment in enumerate(assessments):
+        for position, entry in enumerate(assessment.responses):
+            first_at.setdefault(entry.criteria, index)
+            others = [criteria for criteria in first_at if criteria is not entry.criteria]
+            if others:
+                raise InputError(
+                    f"a {entry.criteria} response while assessments[{first_at[others[0]]}] has a {others[0]} one: "
+                    "one patient is judged by one criteria",
+                    source=source,
+                    field=f"assessments[{index}].responses[{position}]",
+                    fix="keep the responses of the criteria the trial uses for this patient",
+                )
+    for criteria in first_at.keys() & {Criteria.RANO, Criteria.LUGANO}:
+        for index, assessment in enumerate(assessments):
+            if assessment.entered(criteria) is None:
+                raise InputError(
+                    f"no {criteria} response while other assessments have one",
+                    source=source,
+                    field=f"assessments[{index}].responses",
+                    fix=f"enter a {criteria} response at every assessment (NE when not evaluable)",
+                )
