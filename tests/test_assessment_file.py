@@ -220,6 +220,12 @@ REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     ("absurd size", _set("assessments/0/target_lesions/T1", 501), "assessments[0].target_lesions.T1", "500"),
     ("absurd baseline size", _set("baseline/target_lesions/0/diameter_mm", 900), "baseline.target_lesions[0]", "500"),
+    (
+        "size not a finite number",
+        _set("assessments/0/target_lesions/T1", float("nan")),
+        "assessments[0].target_lesions.T1",
+        "finite",
+    ),
     ("size as text", _set("assessments/0/target_lesions/T1", "20"), "assessments[0].target_lesions.T1", "number"),
     ("size as boolean", _set("baseline/target_lesions/0/diameter_mm", True), "baseline.target_lesions[0]", "number"),
     ("duplicate assessment dates", _second_assessment("2026-03-02"), "assessments[1].date", "second assessment"),

@@ -251,6 +251,13 @@ GOLDEN = [
         (1, 7),
     ),
     Golden(
+        "after an overall CR a non-target lesion present again is PD (Table 3 footnote a)",
+        baseline(non_targets={"NT1": "bone"}),
+        (visit(56, statuses={"NT1": "absent"}), visit(112, statuses={"NT1": "present"})),
+        ((None, "CR", "CR"), (None, "PD", "PD")),
+        (2, 4),
+    ),
+    Golden(
         "from a nadir of 0 mm, +5 mm is PD (20 % of 0 is met)",
         baseline({"T1": ("liver", 30)}),
         (visit(56, {"T1": 0}), visit(84, {"T1": 5})),

@@ -275,10 +275,11 @@ def target_response(
     reasons = []
     if _progression(measured_sum, nadir_mm):
         scope = "sum" if not missing else f"sum of the measured lesions ({', '.join(missing)} not assessed)"
+        relative = _percent(measured_sum, nadir_mm)
+        above = "" if relative is None else f"+{relative} % and "
         reasons.append(
-            f"target PD: {scope} {_mm(measured_sum)} is {_percent(measured_sum, nadir_mm) or 'inf'} % and "
-            f"{_mm(measured_sum - nadir_mm)} above the nadir {_mm(nadir_mm)} (>= 20 % and >= 5 mm; "
-            "RECIST 1.1 section 4.3.1)"
+            f"target PD: {scope} {_mm(measured_sum)} is {above}{_mm(measured_sum - nadir_mm)} above the nadir "
+            f"{_mm(nadir_mm)} (>= 20 % and >= 5 mm; RECIST 1.1 section 4.3.1)"
         )
         return TargetResult(TargetResponse.PD, None if missing else measured_sum, measured_sum, tuple(reasons))
     if after_complete_response:
@@ -316,11 +317,16 @@ def target_response(
 
 
 def non_target_response(
-    lesions: Sequence[NonTargetLesion], statuses: Mapping[str, NonTargetStatus]
+    lesions: Sequence[NonTargetLesion],
+    statuses: Mapping[str, NonTargetStatus],
+    *,
+    after_complete_response: bool = False,
 ) -> tuple[NonTargetResponse | None, str | None]:
     """Non-target response (RECIST 1.1 section 4.3.3), None without non-target lesions at baseline.
 
-    PD when any lesion shows unequivocal progression; otherwise NE when any lesion was not evaluated (its
+    PD when any lesion shows unequivocal progression, or when a lesion is present again after an overall
+    CR (Table 3 footnote a: after a CR "any disease seen at a subsequent time point" is PD; EORTC Q&A on
+    non-target nodes that disappear and reappear); otherwise NE when any lesion was not evaluated (its
     status is unknown, so neither CR nor NON-CR/NON-PD is proven: Table 1 "not all evaluated"); CR when
     all are absent (nodes normal, < 10 mm); otherwise NON-CR/NON-PD.
     """
@@ -332,6 +338,10 @@ def non_target_response(
     if progressed := by_status.get(NonTargetStatus.UNEQUIVOCAL_PROGRESSION):
         return NonTargetResponse.PD, (
             f"non-target PD: unequivocal progression of {', '.join(progressed)} (RECIST 1.1 section 4.3.3)"
+        )
+    if after_complete_response and (reappeared := by_status.get(NonTargetStatus.PRESENT)):
+        return NonTargetResponse.PD, (
+            f"non-target PD: {', '.join(reappeared)} present again after an overall CR (RECIST 1.1 Table 3, footnote a)"
         )
     if unknown := by_status.get(NonTargetStatus.NOT_EVALUATED):
         return NonTargetResponse.NE, f"non-target NE: {', '.join(unknown)} not evaluated (RECIST 1.1 section 4.3.3)"
@@ -452,7 +462,11 @@ def recist_time_points(record: AssessmentRecord) -> tuple[TimePoint, ...]:
                 after_complete_response=after_complete_response,
             )
             reasons.extend(target.reasons)
-        non_target, non_target_reason = non_target_response(baseline.non_target_lesions, assessment.non_target_statuses)
+        non_target, non_target_reason = non_target_response(
+            baseline.non_target_lesions,
+            assessment.non_target_statuses,
+            after_complete_response=after_complete_response,
+        )
         if non_target_reason:
             reasons.append(non_target_reason)
         if assessment.new_lesions:

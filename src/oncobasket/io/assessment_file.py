@@ -84,7 +84,7 @@ Site = Annotated[
         description="organ, lower case with underscores; 'lymph_node' is measured by its short axis",
     ),
 ]
-Millimetres = Annotated[float, Field(strict=True, ge=0, le=ABSURD_SIZE_MM)]
+Millimetres = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=ABSURD_SIZE_MM)]
 
 
 class _Strict(BaseModel):
@@ -181,6 +181,7 @@ _FIXES = {
     "value_error": "write the date as YYYY-MM-DD",
     "date_parsing": "write the date as YYYY-MM-DD",
     "float_type": "give a number of millimetres, or null when not assessed",
+    "finite_number": "give a number of millimetres, or null when not assessed",
     "greater_than_equal": "give a size of 0 mm or more (0 when the lesion has disappeared)",
     "less_than_equal": f"give the size in millimetres (at most {ABSURD_SIZE_MM}); was it entered in another unit?",
     "bool_type": "write true or false",
