@@ -81,3 +81,23 @@ def test_shrinking_every_lesion_never_worsens_a_response(source: AssessmentRecor
     assert TIME_POINT_RANK[str(after.overall_response)] >= TIME_POINT_RANK[str(before.overall_response)]
     if before.target_response is not None and after.target_response is not None:
         assert TIME_POINT_RANK[str(after.target_response)] >= TIME_POINT_RANK[str(before.target_response)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(records())
+def test_week16_agrees_with_the_time_points(source: AssessmentRecord) -> None:
+    """DOMAIN.md section 5: PD before day 98 means no benefit; benefit needs disease control in day 98..126."""
+    result = evaluate(source)
+    points = result.time_points
+    progressed_before = any(p.day < 98 and str(p.overall_response) == "PD" for p in points)
+    in_window = [p for p in points if 98 <= p.day <= 126 and str(p.overall_response) != "NE"]
+    week16 = result.week16
+    if progressed_before:
+        assert week16.benefit is False
+    elif not in_window:
+        assert week16.benefit is None
+    else:
+        assert week16.benefit is (week16.response in {"CR", "PR", "SD", "NON-CR/NON-PD"})
+        assert week16.date in {p.date for p in in_window}
+    if week16.benefit is not None:
+        assert week16.date is not None
