@@ -292,3 +292,18 @@ def test_baseline_long_before_treatment_is_a_warning() -> None:
     early = replace(LIVER, date=LIVER.date.replace(month=1, day=1).replace(year=2025))
     assert evaluate(record(early, visit(56, {"T1": 45}))).warnings
     assert not evaluate(record(LIVER, visit(56, {"T1": 45}))).warnings
+
+
+def test_irecist_increases_add_up_and_a_scan_too_early_does_not_confirm() -> None:
+    result = evaluate(
+        record(
+            LIVER,
+            visit(56, {"T1": 30}, entered=[(IR, "iPR")]),
+            visit(84, {"T1": 40}),  # RECIST PD over the nadir 30: iUPD
+            visit(98, {"T1": 50}),  # +10 mm but only 14 days later: too early, still iUPD
+            visit(126, {"T1": 44}),  # +4 mm since the iUPD: not yet
+            visit(154, {"T1": 46}),  # +6 mm in all since the iUPD: iCPD (EORTC Q&A: increases add up)
+        )
+    )
+    assert [point.response for point in result.series[IR]] == ["iPR", "iUPD", "iUPD", "iUPD", "iCPD"]
+    assert "too early" in result.series[IR][2].reasons[0]

@@ -8,8 +8,10 @@ The rules used:
 - Until progression, iRECIST follows RECIST 1.1: CR, PR, SD, NON-CR/NON-PD and NE become iCR, iPR, iSD,
   NON-iCR/NON-iUPD and NE; the first RECIST PD is iUPD, unconfirmed progression.
 - iUPD is not final. It is confirmed as iCPD at the next assessment (recommended 4-8 weeks later) when
-  the target sum has grown by a further >= 5 mm since the iUPD, or progression now shows in a lesion
-  category (target, non-target, new lesions) that had not progressed at the iUPD. Further growth of
+  the target sum has grown by a further >= 5 mm since the iUPD (increases add up over assessments), or
+  progression now shows in a lesion category (target, non-target, new lesions) that had not progressed
+  at the iUPD (EORTC iRECIST Q&A: "new" progression in another category confirms). A scan less than 4
+  weeks after the iUPD does not confirm it. Further growth of
   non-target lesions or of new lesions already present needs the radiologist's judgement: the time point
   stays iUPD and a confirmed progression must be entered as ``iCPD``.
 - A following iCR, iPR or iSD resets the bar: the earlier iUPD is not confirmed, and a later progression
@@ -57,8 +59,13 @@ def progression_categories(point: TimePoint) -> frozenset[str]:
     return frozenset(found)
 
 
-def _derive_after_unconfirmed(point: TimePoint, pending: TimePoint) -> tuple[str, str]:
-    """The derived response at an assessment after an unconfirmed iUPD (Seymour 2017, confirmation of iUPD)."""
+def _derive_after_unconfirmed(point: TimePoint, pending: TimePoint, min_days: int) -> tuple[str, str]:
+    """The derived response at an assessment after an unconfirmed iUPD (Seymour 2017, confirmation of iUPD).
+
+    A scan less than ``min_days`` after the iUPD does not confirm it (EORTC iRECIST Q&A, "can imaging be
+    used to confirm progression less than four weeks after iUPD": only an additional new lesion found on
+    a scan done for a new symptom may, which the radiologist enters as iCPD).
+    """
     if point.overall_response is OverallResponse.NE or point.overall_response is None:
         return "NE", f"iRECIST NE: not evaluable; the iUPD of {pending.date} stays unconfirmed"
     if point.overall_response is not OverallResponse.PD:
@@ -66,6 +73,11 @@ def _derive_after_unconfirmed(point: TimePoint, pending: TimePoint) -> tuple[str
         return label, (
             f"iRECIST {label} (RECIST {point.overall_response}): resets the bar, the iUPD of {pending.date} is "
             "not confirmed (Seymour 2017)"
+        )
+    if point.day - pending.day < min_days:
+        return "iUPD", (
+            f"iRECIST iUPD: {point.day - pending.day} days after the iUPD of {pending.date}, too early to confirm "
+            f"it (< {min_days} days; EORTC iRECIST Q&A); enter iCPD if an additional new lesion was found"
         )
     if (
         point.target_sum_mm is not None
@@ -116,7 +128,7 @@ def irecist_time_points(
                 note = " (first progression is unconfirmed)" if label == "iUPD" else ""
                 reasons.append(f"iRECIST {label}: from RECIST 1.1 {point.overall_response}{note} (Seymour 2017)")
         else:
-            label, reason = _derive_after_unconfirmed(point, pending)
+            label, reason = _derive_after_unconfirmed(point, pending, settings.irecist_confirmation_min_days)
             reasons.append(reason)
         category = LABEL_CATEGORIES[Criteria.IRECIST][label]
         if pending is not None and category is not Category.NOT_EVALUABLE:
