@@ -24,6 +24,11 @@ def test_demo_runs_the_trial_flow_on_the_bundled_examples(tmp_path: Path) -> Non
     assert "MSI QC failed: USABLE_MSI_SITES = 22 (guideline >= 40)" in output
     # The cholangiocarcinoma with BRAF V600E is offered the BRAF V600 cohort, then enrolled.
     assert "enrolled OB-0001 in BRAF V600 mutation / Cholangiocarcinoma / Dabrafenib+Trametinib" in output
+    # The week-16 benefit is computed from the measurements, not typed: a PR at day 112 (RECIST 1.1).
+    assert "week 16: benefit (PR on 2026-06-02 (day 112): disease control at week 16)" in output
+    assert "outcome record" not in output
+    # Early progression of the tepotinib patient is no benefit, computed too.
+    assert "outcome in the cohort: no_benefit" in output
     # One benefit among the first eight opens stage 2 at once (DRUP rule 0/8, 4/24).
     assert "cohort stage1_open -> stage2_open" in output
     assert "slots: 99 of 100 left in budget dabrafenib+trametinib" in output
@@ -35,5 +40,11 @@ def test_demo_runs_the_trial_flow_on_the_bundled_examples(tmp_path: Path) -> Non
     with sqlite3.connect(workdir / "trial.db") as connection:
         (enrolled,) = connection.execute("SELECT count(*) FROM enrolments").fetchone()
         (events,) = connection.execute("SELECT count(*) FROM audit_events").fetchone()
+        (cycles,) = connection.execute("SELECT count(*) FROM treatment_cycles").fetchone()
+        (lesions,) = connection.execute("SELECT count(*) FROM lesion_measurements").fetchone()
+        computed = connection.execute("SELECT count(*) FROM audit_events WHERE action = 'outcome.compute'").fetchone()
     assert enrolled == 2
     assert events > 20
+    assert cycles == 4
+    assert lesions == 4 + 2 * 4 + 2 + 2
+    assert computed == (2,)

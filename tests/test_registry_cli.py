@@ -90,7 +90,7 @@ def test_a_patient_from_screening_to_a_cohort_decision(cli: Cli, examples: Path)
     assert cli.json("consent", "IMP-0001", "--date", "2024-05-01")["consent_date"] == "2024-05-01"
     enrolled = cli.json("enrol", "IMP-0001")
     assert (enrolled["cohort"], enrolled["place"], enrolled["slots_left"]) == (BRAF_COHORT, 1, 29)
-    recorded = cli.json("outcome", "record", "IMP-0001", "--outcome", "benefit")
+    recorded = cli.json("outcome", "record", "IMP-0001", "--outcome", "benefit", "--reason", "central review")
     assert recorded["cohort_status"] == "stage2_open"
     pooled = cli.json("cohort", "pool", BRAF_COHORT, "--source", "DRUP", "--evaluable", "6", "--benefit", "2")
     assert pooled["stage"] == 2

@@ -57,8 +57,8 @@ def test_decision_c_with_its_option_in_json_text_and_audit(cli: Cli) -> None:
             (*DECIDE_C, "--option", "other_trial", "--correct", "--reason", "typo"),
             "has no tumour-board decision to correct",
         ),
-        (("outcome", "record", "IMP-0001", "--outcome", "benefit", "--correct"), "a correction needs its reason"),
-        (("outcome", "record", "IMP-0001", "--outcome", "benefit", "--reason", "x"), "only given with --correct"),
+        (("outcome", "record", "IMP-0001", "--outcome", "benefit", "--correct"), "entered by hand needs its reason"),
+        (("outcome", "record", "IMP-0001", "--outcome", "benefit"), "entered by hand needs its reason"),
     ],
 )
 def test_malformed_options_and_corrections_are_one_line_and_write_nothing(
@@ -101,8 +101,12 @@ def test_an_outcome_is_corrected_only_with_correct_and_a_reason(cli: Cli, exampl
     )  # fmt: skip
     cli.json("consent", "IMP-0001", "--date", "2024-05-01")
     cli.json("enrol", "IMP-0001")
-    assert cli.json("outcome", "record", "IMP-0001", "--outcome", "no_benefit")["corrected"] is False
-    error = cli.fails("outcome", "record", "IMP-0001", "--outcome", "benefit")
+    assert (
+        cli.json("outcome", "record", "IMP-0001", "--outcome", "no_benefit", "--reason", "external review")["corrected"]
+        is False
+    )
+    assert cli.json("audit", "--patient", "IMP-0001")[-1]["after"]["reason"] == "external review"
+    error = cli.fails("outcome", "record", "IMP-0001", "--outcome", "benefit", "--reason", "again")
     assert "already has week-16 outcome no_benefit" in error
     assert "oncobasket outcome record IMP-0001 --outcome benefit --correct --reason TEXT" in error
 
@@ -155,7 +159,7 @@ def test_a_study_id_shaped_like_a_national_id_is_refused_without_repeating_it(cl
         ("patient", "show", "{id}"),
         ("consent", "{id}", "--date", "2024-05-01"),
         ("enrol", "{id}"),
-        ("outcome", "record", "{id}", "--outcome", "benefit"),
+        ("outcome", "record", "{id}", "--outcome", "benefit", "--reason", "re-read"),
         ("not-treated", "{id}", "--reason", "declined"),
         ("audit", "--patient", "{id}"),
         ("mtb", "decide", "{id}", "--decision", "D", "--rationale", "x", "--meeting-date", "2024-04-30"),
@@ -194,5 +198,5 @@ def test_trial_init_migrates_a_revision_0001_database(
         database.dispose()
     runner = Cli(database_url, capsys, monkeypatch)
     assert "run `oncobasket trial init` to migrate it" in runner.fails("cohort", "list")
-    assert runner.json("trial", "init", "--protocol", str(protocol_file))["schema_revision"] == "0002"
+    assert runner.json("trial", "init", "--protocol", str(protocol_file))["schema_revision"] == "0003"
     assert runner.json("cohort", "list") == []

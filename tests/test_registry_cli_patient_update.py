@@ -160,7 +160,7 @@ def test_mtb_decide_for_a_held_cohort_warns_and_for_a_closed_one_is_refused(cli:
     assert shown["cohort"] == ERBB2_COHORT
 
     for study_id in ("IMP-0001", "IMP-0002"):
-        cli.json("outcome", "record", study_id, "--outcome", "no_benefit")
+        cli.json("outcome", "record", study_id, "--outcome", "no_benefit", "--reason", "central review")
     _patient(cli, "IMP-0004")
     before = cli.json("audit")
     error = cli.fails("mtb", "decide", "IMP-0004", "--decision", "B", *ERBB2, *MEETING)

@@ -17,12 +17,14 @@ from oncobasket.cli import (  # noqa: F401 - importing registers the commands
     demo,
     enrolment,
     matching,
+    outcomes,
     patients,
     profiles,
     protocol,
     recist,
     screening,
     simon,
+    treatment,
     trial,
 )
 from oncobasket.cli.app import app

@@ -95,10 +95,36 @@ _DEMO_SCRIPT: tuple[tuple[str, str], ...] = (
     ("", "consent OB-0006 --date 2026-02-06 {db}"),
     ("", "enrol OB-0006 {db}"),
     ("", "not-treated OB-0501 --reason deteriorated --note 'performance status fell before consent' {db}"),
-    ("9. A week-16 benefit in stage 1 opens stage 2 at once", "outcome record OB-0001 --outcome benefit {db}"),
-    ("10. Where every cohort stands", "cohort list {db}"),
+    (
+        "9. Treatment: cycle 1 day 1 with the doses given, later cycles (a dose reduction), an adverse event",
+        "treatment start OB-0001 --date 2026-02-10 --dose 'dabrafenib=150 mg' --dose 'trametinib=2 mg' {db}",
+    ),
+    ("", "treatment cycle OB-0001 --date 2026-03-10 {db}"),
+    (
+        "",
+        "ae add OB-0001 --term Fever --grade 2 --start 2026-03-24 --end 2026-03-27"
+        " --related dabrafenib=probable --related trametinib=possible --outcome recovered {db}",
+    ),
+    (
+        "",
+        "treatment cycle OB-0001 --date 2026-04-07 --dose 'dabrafenib=100 mg' --dose-change reduced"
+        " --dose-change-reason 'recurrent grade 2 fever' {db}",
+    ),
+    ("", "treatment start OB-0006 --date 2026-02-12 --dose 'tepotinib=450 mg' {db}"),
+    (
+        "10. RECIST 1.1 computed from the measurements, every step with its rule (no database needed)",
+        "recist evaluate {examples}/assessments/OB-0001.json",
+    ),
+    (
+        "11. Recording the assessments computes week 16: early progression is no benefit; a PR at week 16 is"
+        " benefit and opens stage 2 at once",
+        "assess OB-0006 --file {examples}/assessments/OB-0006.json {db}",
+    ),
+    ("", "assess OB-0001 --file {examples}/assessments/OB-0001.json {db}"),
+    ("", "patient show OB-0001 {db}"),
+    ("12. Where every cohort stands", "cohort list {db}"),
     ("", "cohort show 1 {db}"),
-    ("11. The audit trail of one patient", "audit --patient OB-0001 {db}"),
+    ("13. The audit trail of one patient", "audit --patient OB-0001 {db}"),
 )
 
 

@@ -91,22 +91,50 @@ def not_treated(  # noqa: PLR0917 - Typer maps each parameter to an option
 def outcome_record(  # noqa: PLR0917 - Typer maps each parameter to an option
     study_id: Annotated[str, typer.Argument(help="Study ID.")],
     outcome: Annotated[str, typer.Option("--outcome", help="benefit, no_benefit or not_evaluable.")],
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason",
+            help="Why the outcome is entered by hand, e.g. 'central radiology re-read' (required: week-16 "
+            "outcomes are computed by `oncobasket assess`).",
+        ),
+    ] = None,
     correct: Annotated[
         bool,
-        typer.Option("--correct", help="Correct the recorded outcome (needs --reason; the earlier value is kept)."),
+        typer.Option("--correct", help="Correct the recorded outcome (the earlier value is kept)."),
     ] = False,
-    reason: Annotated[str | None, typer.Option("--reason", help="With --correct: why it is corrected.")] = None,
     database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a patient's week-16 outcome (benefit = CR, PR or SD) and apply the cohort's two-stage rule."""
+    """Enter or correct a week-16 outcome by hand, with the reason, and apply the cohort's two-stage rule.
+
+    Week-16 outcomes are computed from the tumour assessments (`oncobasket assess`); this command is the
+    path for a judgement the measurements cannot give (a central radiology re-read, clinical progression
+    without imaging) and for corrections. The reason is kept in the audit trail.
+    """
+    from oncobasket.core.errors import InputError
     from oncobasket.core.registry import correction_reason, parse_outcome
     from oncobasket.services import record_outcome
 
     result_of_w16 = parse_outcome(outcome)
-    why = correction_reason(correct=correct, reason=reason)
-    result = _on_registry(database_url, user, record_outcome, study_id, result_of_w16, correction_reason=why)
+    if reason is None or not reason.strip():
+        raise InputError(
+            "an outcome entered by hand needs its reason",
+            field="--reason",
+            fix="week-16 outcomes are computed from tumour assessments (`oncobasket assess`); to enter or correct "
+            "one by hand add --reason TEXT (e.g. 'central radiology re-read'), and --correct to replace one",
+        )
+    why = correction_reason(correct=correct, reason=reason) if correct else None
+    result = _on_registry(
+        database_url,
+        user,
+        record_outcome,
+        study_id,
+        result_of_w16,
+        correction_reason=why,
+        entry_reason=None if correct else reason.strip(),
+    )
     lines = [f"{result['study_id']}: {result['outcome']} in {result['cohort']} (cohort {result['cohort_status']})"]
     if result["corrected"]:
         lines[0] += f"; corrected from {result['previous_outcome']}: {result['correction_reason']}"

@@ -150,4 +150,48 @@ def patient_show(
             for c in e["outcome_corrections"]
         ]
     lines += [f"not treated: {item['reason']}" for item in result["not_treated"]]
+    lines += treatment_lines(result)
     _emit_registry(result, as_json, lines)
+
+
+def treatment_lines(result: dict[str, Any]) -> list[str]:
+    """Treatment, adverse events and every derived value of ``patient show``, with the reasons behind them."""
+    treatment = result["treatment"]
+    if treatment is None:
+        return []
+    end = treatment["end"]
+    lines = [
+        f"treatment: {treatment['drug']} ({treatment['route']}) from {treatment['start_date']}, "
+        f"{len(treatment['cycles'])} cycle(s)"
+        + (f", ended {end['end_date']} ({end['reason']})" if end is not None else ", ongoing")
+    ]
+    for contact in result["follow_up"]:
+        died = f", died {contact['death_date']}" if contact["death_date"] else ""
+        lines.append(f"follow-up {contact['contact_date']}: {contact['status']}{died}")
+    for event in result["adverse_events"]:
+        label = event["term"] if event["specification"] is None else f"{event['term']}: {event['specification']}"
+        lines.append(
+            f"adverse event {event['id']}: {label}, grade {event['grade']}{', serious' if event['serious'] else ''}, "
+            f"from {event['start_date']}, {event['outcome']}"
+        )
+    responses = result["responses"]
+    if responses is not None:
+        for point in responses["time_points"]:
+            lines.append(f"  {point['date']} (day {point['day']}): {point['overall_response']}")
+            lines += [f"    {reason}" for reason in point["reasons"]]
+        best = responses["best_overall_response"]
+        lines.append(f"best overall response ({responses['criteria']}): {best['confirmed']} confirmed")
+    week16 = result["week16"]
+    benefit = {True: "benefit", False: "no benefit", None: "not yet known"}[week16["benefit"]]
+    lines.append(f"week 16: {benefit} ({week16['reason']})")
+    computed = result["computed_outcome"]
+    lines.append(f"computed outcome: {computed['outcome']} ({computed['reason']})")
+    if result["evaluable"] is not None:
+        lines.append(f"evaluable: {result['evaluable']['reason']}")
+    for name in ("pfs", "os"):
+        value = result[name]
+        if value is not None:
+            state = "event" if value["event"] else "censored"
+            lines.append(f"{name.upper()}: {value['days']} days, {state} ({value['reason']})")
+    lines += [f"note: {note}" for note in result["notes"]]
+    return lines

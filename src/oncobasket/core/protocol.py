@@ -43,6 +43,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from oncobasket.core.outcomes import OutcomeSettings
+from oncobasket.core.recist import ResponseSettings
+
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
 # ---------------------------------------------------------------------------------------------
@@ -712,6 +715,9 @@ class Protocol:
     source: str | None = None
     description: str | None = None
     warnings: tuple[str, ...] = ()
+    #: The ``outcomes`` section: response evaluation and outcome settings (defaults with their sources).
+    response_settings: ResponseSettings = field(default_factory=ResponseSettings)
+    outcome_settings: OutcomeSettings = field(default_factory=OutcomeSettings)
 
     def drug(self, key: str) -> Drug | None:
         for item in self.drugs:

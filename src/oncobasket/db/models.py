@@ -1,9 +1,10 @@
 """The registry's tables (SQLAlchemy 2.0 declarative mapping).
 
 The Alembic migrations (``migrations/versions/``: ``r0001_initial.py``, then
-``r0002_decision_options_and_corrections.py``) create exactly these tables; a test compares the two so
-they cannot drift apart. Rows are never deleted: corrections are new rows (a correcting decision, a
-later consent, an outcome correction) and every change is also written to ``audit_events``.
+``r0002_decision_options_and_corrections.py`` and ``r0003_treatment_and_outcomes.py``) create exactly these
+tables; a test compares the two so they cannot drift apart. Rows are never deleted: corrections are new
+rows (a correcting decision, a later consent, an outcome correction) and every change is also written to
+``audit_events``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -329,3 +331,159 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
     __table_args__ = (Index("ix_audit_events_study_id", "study_id"),)
+
+
+# --- Treatment and outcomes (migration 0003) ---------------------------------------------------------------
+# Every row below is written once and never edited: a correction is a new row whose ``corrects_id`` names the
+# row it supersedes, with the reason (the same rule as decisions and outcomes, docs/registry.md).
+
+#: A correction names what it corrects and why, or neither (migration 0003 writes the same text).
+CORRECTION_CHECK = (
+    "(corrects_id IS NULL AND correction_reason IS NULL) OR (corrects_id IS NOT NULL AND correction_reason IS NOT NULL)"
+)
+
+
+class Treatment(Base):
+    """A patient's trial treatment in the cohort of their enrolment: cycle 1 day 1 and the drug given."""
+
+    __tablename__ = "treatments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), unique=True)
+    drug: Mapped[str] = mapped_column(String(200))
+    route: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TreatmentCycle(Base):
+    """One treatment cycle: its start, the doses given, a dose change and a delay with its reason."""
+
+    __tablename__ = "treatment_cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id"), index=True)
+    cycle_number: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    doses: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    dose_change: Mapped[str] = mapped_column(String(32))
+    dose_change_reason: Mapped[str | None] = mapped_column(Text)
+    delay_days: Mapped[int] = mapped_column(Integer)
+    delay_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_cycles.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("cycle_number >= 1", name="cycle_number_positive"),
+        CheckConstraint("delay_days >= 0", name="delay_not_negative"),
+        CheckConstraint(CORRECTION_CHECK, name="correction_has_reason"),
+    )
+
+
+class TreatmentEnd(Base):
+    """The end of trial treatment, with its date and reason."""
+
+    __tablename__ = "treatment_ends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id"), index=True)
+    end_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_ends.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(CORRECTION_CHECK, name="correction_has_reason"),)
+
+
+class FollowUp(Base):
+    """A follow-up contact: alive, dead (with the death date) or lost to follow-up."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    contact_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32))
+    death_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("(status = 'dead') = (death_date IS NOT NULL)", name="death_date_when_dead"),
+        CheckConstraint(CORRECTION_CHECK, name="correction_has_reason"),
+    )
+
+
+class AdverseEventRecord(Base):
+    """An adverse event: CTCAE v5.0 term and grade, seriousness, relation to each study drug, dates, outcome."""
+
+    __tablename__ = "adverse_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    term: Mapped[str] = mapped_column(String(200))
+    meddra_code: Mapped[str | None] = mapped_column(String(16))
+    specification: Mapped[str | None] = mapped_column(Text)
+    grade: Mapped[int] = mapped_column(Integer)
+    serious: Mapped[bool] = mapped_column(Boolean)
+    relations: Mapped[dict[str, Any]] = mapped_column(Json)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("adverse_events.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 5", name="ctcae_grade"),
+        CheckConstraint(CORRECTION_CHECK, name="correction_has_reason"),
+    )
+
+
+class TumourAssessment(Base):
+    """A tumour assessment (baseline or follow-up) with its lesions; ``document`` is the assessment as entered.
+
+    ``document`` keeps the entry exactly as the assessment file gave it (lesion measurements, non-target
+    statuses, new lesions, directly entered iRECIST/RANO/Lugano responses), so every computed response can be
+    traced back to it; ``lesion_measurements`` holds the same lesions one row each, for queries and exports.
+    """
+
+    __tablename__ = "tumour_assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    assessment_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str | None] = mapped_column(String(32))
+    new_lesions: Mapped[bool | None] = mapped_column(Boolean)
+    document: Mapped[dict[str, Any]] = mapped_column(Json)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("tumour_assessments.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('baseline', 'follow_up')", name="assessment_kind"),
+        CheckConstraint(CORRECTION_CHECK, name="correction_has_reason"),
+    )
+
+
+class LesionMeasurement(Base):
+    """One lesion at one assessment: target (with its diameter, short axis for nodes) or non-target (status)."""
+
+    __tablename__ = "lesion_measurements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("tumour_assessments.id"), index=True)
+    lesion: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[bool] = mapped_column(Boolean)
+    diameter_mm: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (UniqueConstraint("assessment_id", "lesion", name="uq_lesion_measurements_lesion"),)

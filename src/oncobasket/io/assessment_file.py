@@ -87,6 +87,10 @@ Site = Annotated[
 Millimetres = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=ABSURD_SIZE_MM)]
 
 
+#: How the tumour was imaged or examined (RECIST 1.1 section 3.3: the same method at baseline and follow-up).
+Method = Literal["CT", "MRI", "PET-CT", "X-ray", "ultrasound", "clinical", "other"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -110,6 +114,7 @@ class BaselineModel(_Strict):
     """The baseline assessment: its date and lesions."""
 
     date: IsoDate
+    method: Method | None = None
     target_lesions: list[TargetLesionModel] = Field(default_factory=list, max_length=50)
     non_target_lesions: list[NonTargetLesionModel] = Field(default_factory=list, max_length=100)
 
@@ -130,6 +135,7 @@ class AssessmentModel(_Strict):
     """A follow-up assessment: each baseline lesion's measurement or status, and whether a new lesion appeared."""
 
     date: IsoDate
+    method: Method | None = None
     target_lesions: dict[LesionId, Millimetres | None] = Field(
         default_factory=dict, description="baseline target lesion id -> mm, null when not assessed"
     )
@@ -242,6 +248,12 @@ class _DuplicateKeyError(ValueError):
 
 def read_assessment_file(path: Path, *, treatment_start: dt.date | None = None) -> AssessmentRecord:
     """Read an assessment file; ``treatment_start`` (the registry's) is used when the file has none."""
+    return parse_assessment_mapping(load_assessment_document(path), source=str(path), treatment_start=treatment_start)
+
+
+def load_assessment_document(path: Path) -> object:
+    """The assessment file's JSON as read (its shape is checked by :func:`parse_assessment_mapping`); a file that
+    is not JSON, is truncated or repeats a key is refused with its line."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -265,7 +277,7 @@ def read_assessment_file(path: Path, *, treatment_start: dt.date | None = None) 
         raise InputError(
             rule, source=source, line=error.lineno, fix="correct the JSON (see docs/recist.md for an example)"
         ) from error
-    return parse_assessment_mapping(data, source=source, treatment_start=treatment_start)
+    return data
 
 
 def parse_assessment_mapping(

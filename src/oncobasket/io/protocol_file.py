@@ -19,6 +19,7 @@ import yaml
 
 from oncobasket.core.errors import InputError, ProtocolError
 from oncobasket.core.genes import look_up_symbol, similar_symbols
+from oncobasket.core.outcomes import OutcomeSettings
 from oncobasket.core.protein import parse_protein_change
 from oncobasket.core.protocol import (
     CRITERION_NAMES,
@@ -60,7 +61,9 @@ from oncobasket.core.protocol import (
     VariantClassRule,
     drug_key,
 )
+from oncobasket.core.recist import ResponseSettings
 from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.io.protocol_outcomes import read_outcome_settings
 
 #: the protocol file format version this reader understands (the ``protocol:`` key).
 FORMAT_VERSION = 1
@@ -312,6 +315,7 @@ class _Reader:
                 "agreements",
                 "drugs",
                 "on_label",
+                "outcomes",
             ),
             required=("protocol", "name", "version", "tumour_groups", "drugs"),
         )
@@ -346,9 +350,16 @@ class _Reader:
                 cohort_rules[self.text(entry["cohort"][1], f"{path}.cohort")] = self.cohort_rule(
                     entry["rule"][1], f"{path}.rule"
                 )
+        response_settings, outcome_settings = (
+            read_outcome_settings(self, top["outcomes"][1])
+            if "outcomes" in top
+            else (ResponseSettings(), OutcomeSettings())
+        )
         return Protocol(
             name=name,
             version=version,
+            response_settings=response_settings,
+            outcome_settings=outcome_settings,
             trial_id=self.optional_text(top.get("trial_id", (None, None))[1], "trial_id"),
             description=self.optional_text(top.get("description", (None, None))[1], "description"),
             authority=self.optional_text(top.get("authority", (None, None))[1], "authority") or "EMA",

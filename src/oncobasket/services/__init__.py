@@ -8,6 +8,8 @@ The names below are the package's public interface, re-exported so callers need 
 
 from __future__ import annotations
 
+from oncobasket.services.adverse_events import add_adverse_event
+from oncobasket.services.assessments import record_assessments
 from oncobasket.services.audit import audit_trail, audit_view
 from oncobasket.services.cohorts import (
     expand_cohort,
@@ -29,15 +31,18 @@ from oncobasket.services.patients import (
 )
 from oncobasket.services.registry import Registry, Settings, patient_facts, sha256_of, utc_now
 from oncobasket.services.screening import qc_warnings, screen_patient
+from oncobasket.services.treatment import end_treatment, record_cycle, record_follow_up, start_treatment
 from oncobasket.services.trial import init_trial
 
 __all__ = [
     "Registry",
     "Settings",
+    "add_adverse_event",
     "add_patient",
     "audit_trail",
     "audit_view",
     "decision_view",
+    "end_treatment",
     "enrol_patient",
     "expand_cohort",
     "init_trial",
@@ -47,8 +52,11 @@ __all__ = [
     "patient_view",
     "pool_counts",
     "qc_warnings",
+    "record_assessments",
     "record_consent",
+    "record_cycle",
     "record_decision",
+    "record_follow_up",
     "record_not_treated",
     "record_outcome",
     "resume_cohort",
@@ -56,6 +64,7 @@ __all__ = [
     "sha256_of",
     "show_cohort",
     "show_patient",
+    "start_treatment",
     "suspend_cohort",
     "update_patient",
     "utc_now",

@@ -189,7 +189,12 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
 
 
 def record_outcome(
-    registry: Registry, study_id: str, outcome: Outcome, *, correction_reason: str | None = None
+    registry: Registry,
+    study_id: str,
+    outcome: Outcome,
+    *,
+    correction_reason: str | None = None,
+    entry_reason: str | None = None,
 ) -> dict[str, Any]:
     """Record the patient's week-16 outcome in their cohort and apply the two-stage rule.
 
@@ -198,6 +203,9 @@ def record_outcome(
     is kept in ``outcome_corrections`` and in the audit (``outcome.correct``, before and after), and the
     rule is re-applied to the corrected counts by ``core.cohorts.correct_outcome``, which refuses a
     correction that would reverse a cohort decision already taken (the decision stands and is reviewed).
+
+    Outcomes are normally computed from the assessments (``services.week16``); ``entry_reason`` says why this
+    one is entered by hand (``outcome record --reason``) and is kept in the audit event.
     """
     check_study_id(study_id)
     registry.database.check_schema()
@@ -252,7 +260,7 @@ def record_outcome(
                 entity_id=enrolment.id,
                 study_id=study_id,
                 before=before,
-                after={"outcome": str(outcome), "cohort": cohort.name},
+                after={"outcome": str(outcome), "cohort": cohort.name, "reason": entry_reason},
             )
         return {
             "study_id": study_id,

@@ -21,7 +21,9 @@ from oncobasket.db.models import (
     Patient,
 )
 from oncobasket.services.decisions import _decision_eligibility, decision_view
+from oncobasket.services.patient_outcomes import outcomes_view, patient_outcomes
 from oncobasket.services.registry import Registry, _cohort_name, _tumour_types
+from oncobasket.services.treatment_views import treatment_view
 
 
 def patient_view(row: Patient) -> dict[str, Any]:
@@ -201,7 +203,9 @@ def update_patient(registry: Registry, update: PatientUpdate) -> dict[str, Any]:
 
 
 def show_patient(registry: Registry, study_id: str) -> dict[str, Any]:
-    """A patient with the decision in force, consent, enrolments and reasons for not treating."""
+    """A patient with the decision in force, consent, enrolments, reasons for not treating, treatment, adverse
+    events, and every derived value (time points with their reasons, best overall response, ``week16``, the
+    computed outcome, evaluability, PFS, OS), each traceable to the entries it rests on."""
     check_study_id(study_id)
     registry.database.check_schema()
     with registry.database.transaction(write=False) as session:
@@ -240,6 +244,8 @@ def show_patient(registry: Registry, study_id: str) -> dict[str, Any]:
             {"reason": item.reason, "criterion": item.criterion, "note": item.note}
             for item in repository.not_treated_reasons(session, patient_id=patient.id)
         ]
+        view.update(treatment_view(session, patient=patient))
+        view.update(outcomes_view(patient_outcomes(registry, session, patient=patient)))
         return view
 
 
