@@ -37,6 +37,7 @@ from oncobasket.services import (
     record_decision,
     record_follow_up,
     record_outcome,
+    record_prior_treatment,
     show_patient,
     start_treatment,
 )
@@ -372,3 +373,28 @@ def test_a_computed_outcome_never_replaces_a_recorded_one_but_warns(trial: Regis
     assert result["outcome"]["value"] == "no_benefit"
     assert result["outcome"]["computed"] == "benefit"
     assert "outcome record IMP-0013 --outcome benefit --correct" in result["warnings"][0]
+
+
+def test_the_pfs_ratio_is_against_the_last_prior_line(trial: Registry, tmp_path: Path) -> None:
+    enrolled(trial, "IMP-0014")
+    record_prior_treatment(
+        trial, "IMP-0014", regimen="FOLFOX", start_date=date(2023, 1, 10), progression_date=date(2023, 6, 1)
+    )
+    record_prior_treatment(
+        trial, "IMP-0014", regimen="FOLFIRI", start_date=date(2023, 7, 1), progression_date=date(2023, 9, 8)
+    )
+    with pytest.raises(InputError, match="before the line's start"):
+        record_prior_treatment(
+            trial, "IMP-0014", regimen="x", start_date=date(2023, 7, 1), progression_date=date(2023, 6, 1)
+        )
+    start_treatment(trial, "IMP-0014", start_date=START, doses=BRAF_DOSES)
+    with pytest.raises(InputError, match="not before the trial treatment"):
+        record_prior_treatment(trial, "IMP-0014", regimen="late", start_date=START)
+    # Progression on the trial at day 140 (PFS 141 days counting the start as day 1) against 70 days on
+    # FOLFIRI (2023-07-01 to 2023-09-08, day 1 to day 70): ratio 141 / 70 = 2.01 >= 1.3.
+    record_assessments(trial, "IMP-0014", assessment_file(tmp_path, [scan(56, 25, 17), scan(140, 40, 25)]))
+    shown = show_patient(trial, "IMP-0014")
+    assert [item["regimen"] for item in shown["prior_treatments"]] == ["FOLFOX", "FOLFIRI"]
+    assert shown["pfs"]["days"] == 141
+    assert shown["pfs_ratio"]["ratio"] == pytest.approx(141 / 70)
+    assert shown["pfs_ratio"]["meets_threshold"] is True

@@ -197,3 +197,42 @@ def follow_up(  # noqa: PLR0917 - Typer maps each parameter to an option
     )
     head = f"{result['study_id']}: {result['status']} on {result['contact_date']}"
     _emit_registry(result, as_json, [head, *settled_lines(result)])
+
+
+@treatment_app.command("prior")
+def treatment_prior(  # noqa: PLR0917 - Typer maps each parameter to an option
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    regimen: Annotated[str, typer.Option("--regimen", help="The regimen, e.g. 'FOLFIRINOX'.")],
+    start: Annotated[str, typer.Option("--start", help="Start of the line, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option("--end", help="End of the line, YYYY-MM-DD.")] = None,
+    progression: Annotated[
+        str | None, typer.Option("--progression", help="Progression on the line, YYYY-MM-DD (for the PFS ratio).")
+    ] = None,
+    correct: Annotated[
+        int | None, typer.Option("--correct", help="The id of the entry this one corrects (needs --reason).")
+    ] = None,
+    reason: ReasonOption = None,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a line of treatment before the trial; the last one is the reference of the PFS ratio."""
+    from oncobasket.core.registry import parse_date
+    from oncobasket.services import record_prior_treatment
+
+    result = _on_registry(
+        database_url,
+        user,
+        record_prior_treatment,
+        study_id,
+        regimen=regimen,
+        start_date=parse_date(start, field_name="--start"),
+        end_date=parse_date(end, field_name="--end") if end is not None else None,
+        progression_date=parse_date(progression, field_name="--progression") if progression is not None else None,
+        corrects=correct,
+        correction_reason=reason,
+    )
+    line = f"{result['study_id']}: prior treatment {result['id']} {result['regimen']} from {result['start_date']}"
+    if result["progression_date"] is not None:
+        line += f", progression {result['progression_date']}"
+    _emit_registry(result, as_json, [line])

@@ -446,6 +446,28 @@ class AdverseEventRecord(Base):
     )
 
 
+class PriorTreatment(Base):
+    """A line of treatment before the trial, with its dates: the last one is the PFS ratio's reference.
+
+    Source: the PRIME-ROSE harmonised record (previous treatments with start and stop dates, DOMAIN.md
+    section 5) and the PFS ratio of Von Hoff et al. 2010 (time to progression on the last prior line).
+    """
+
+    __tablename__ = "prior_treatments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    regimen: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    progression_date: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("prior_treatments.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(CORRECTION_CHECK, name="correction_has_reason"),)
+
+
 class TumourAssessment(Base):
     """A tumour assessment (baseline or follow-up) with its lesions; ``document`` is the assessment as entered.
 

@@ -17,13 +17,14 @@ from oncobasket.db.models import (
     AdverseEventRecord,
     FollowUp,
     LesionMeasurement,
+    PriorTreatment,
     Treatment,
     TreatmentCycle,
     TreatmentEnd,
     TumourAssessment,
 )
 
-_Row = TypeVar("_Row", TreatmentCycle, TreatmentEnd, FollowUp, AdverseEventRecord, TumourAssessment)
+_Row = TypeVar("_Row", TreatmentCycle, TreatmentEnd, FollowUp, AdverseEventRecord, TumourAssessment, PriorTreatment)
 
 
 def add(session: Session, row: _Row | Treatment | LesionMeasurement) -> None:
@@ -82,3 +83,17 @@ def assessments_in_force(session: Session, *, patient_id: int) -> Sequence[Tumou
     return _in_force(
         session, TumourAssessment, TumourAssessment.patient_id == patient_id, order=[TumourAssessment.assessment_date]
     )
+
+
+def prior_treatments_in_force(session: Session, *, patient_id: int) -> Sequence[PriorTreatment]:
+    """The patient's treatments before the trial, in force, by start date (the last is the last prior line)."""
+    return _in_force(
+        session, PriorTreatment, PriorTreatment.patient_id == patient_id, order=[PriorTreatment.start_date]
+    )
+
+
+def get_prior_treatment(session: Session, *, patient_id: int, entry_id: int) -> PriorTreatment | None:
+    """One of the patient's prior treatments by its id."""
+    return session.scalars(
+        select(PriorTreatment).where(PriorTreatment.patient_id == patient_id, PriorTreatment.id == entry_id)
+    ).one_or_none()

@@ -31,7 +31,13 @@ from oncobasket.services.patients import (
 )
 from oncobasket.services.registry import Registry, Settings, patient_facts, sha256_of, utc_now
 from oncobasket.services.screening import qc_warnings, screen_patient
-from oncobasket.services.treatment import end_treatment, record_cycle, record_follow_up, start_treatment
+from oncobasket.services.treatment import (
+    end_treatment,
+    record_cycle,
+    record_follow_up,
+    record_prior_treatment,
+    start_treatment,
+)
 from oncobasket.services.trial import init_trial
 
 __all__ = [
@@ -59,6 +65,7 @@ __all__ = [
     "record_follow_up",
     "record_not_treated",
     "record_outcome",
+    "record_prior_treatment",
     "resume_cohort",
     "screen_patient",
     "sha256_of",

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from oncobasket.db import treatment_records
-from oncobasket.db.models import AdverseEventRecord, FollowUp, TreatmentCycle, TreatmentEnd
+from oncobasket.db.models import AdverseEventRecord, FollowUp, PriorTreatment, TreatmentCycle, TreatmentEnd
 from oncobasket.services.registry import Registry
 
-_Entry = TypeVar("_Entry", TreatmentCycle, TreatmentEnd, FollowUp, AdverseEventRecord)
+_Entry = TypeVar("_Entry", TreatmentCycle, TreatmentEnd, FollowUp, AdverseEventRecord, PriorTreatment)
 
 
 def append_entry(

@@ -21,11 +21,13 @@ from oncobasket.core.errors import InputError
 from oncobasket.core.outcomes import (
     Evaluability,
     OutcomeSettings,
+    PfsRatio,
     ResponseAssessment,
     TimeToEvent,
     duration_of_benefit,
     evaluability,
     overall_survival,
+    pfs_ratio,
     progression_free_survival,
     time_on_treatment,
 )
@@ -63,6 +65,7 @@ class PatientOutcomes:
     os: TimeToEvent | None
     duration_of_benefit: TimeToEvent | None
     time_on_treatment: TimeToEvent | None
+    pfs_ratio: PfsRatio | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -151,10 +154,6 @@ def patient_outcomes(
 ) -> PatientOutcomes:
     """Derive everything for ``patient`` as the registry stands, on ``as_of`` (default: today)."""
     today = as_of if as_of is not None else registry.now().date()
-    # The protocol in force sets the windows and thresholds (its ``outcomes`` section, docs/protocol.md).
-    _, protocol = _stored_protocol(session)
-    responses = response_settings if response_settings is not None else protocol.response_settings
-    outcomes = outcome_settings if outcome_settings is not None else protocol.outcome_settings
     treatment = treatment_records.treatment_of(session, patient_id=patient.id)
     if treatment is None:
         return PatientOutcomes(
@@ -169,6 +168,11 @@ def patient_outcomes(
             None,
             None,
         )
+    # The protocol in force sets the windows and thresholds (its ``outcomes`` section, docs/protocol.md).
+    if response_settings is None or outcome_settings is None:
+        _, protocol = _stored_protocol(session)
+    responses = response_settings if response_settings is not None else protocol.response_settings
+    outcomes = outcome_settings if outcome_settings is not None else protocol.outcome_settings
     record = treatment_record(session, treatment, patient_id=patient.id)
     assessments = assessment_record(session, patient_id=patient.id, study_id=patient.study_id, start=record.start)
     evaluation = evaluate(assessments, responses) if assessments is not None else None
@@ -195,6 +199,16 @@ def patient_outcomes(
         notes.append(f"PFS not computed: {error}")
     known_alive = [item.date for item in series if record.death_date is None or item.date <= record.death_date]
     survival = overall_survival(record, known_alive=known_alive)
+    ratio = None
+    prior = treatment_records.prior_treatments_in_force(session, patient_id=patient.id)
+    if pfs is not None and prior:
+        last = prior[-1]
+        if last.progression_date is not None:
+            ratio = pfs_ratio(
+                pfs, prior_line_start=last.start_date, prior_line_progression=last.progression_date, settings=outcomes
+            )
+        else:
+            notes.append(f"PFS ratio not computed: the last prior line ({last.regimen}) has no progression date")
     benefit = week16["benefit"] if derived.outcome in {Outcome.BENEFIT, Outcome.NO_BENEFIT} else None
     return PatientOutcomes(
         treatment=record,
@@ -207,6 +221,7 @@ def patient_outcomes(
         os=survival,
         duration_of_benefit=duration_of_benefit(pfs, benefit=benefit) if pfs is not None else None,
         time_on_treatment=time_on_treatment(record, as_of=max(today, record.cycles[-1].start)),
+        pfs_ratio=ratio,
         notes=tuple(notes),
     )
 
@@ -238,5 +253,13 @@ def outcomes_view(derived: PatientOutcomes) -> dict[str, Any]:
         "os": time_to_event_view(derived.os),
         "duration_of_benefit": time_to_event_view(derived.duration_of_benefit),
         "time_on_treatment": time_to_event_view(derived.time_on_treatment),
+        "pfs_ratio": None
+        if derived.pfs_ratio is None
+        else {
+            "ratio": derived.pfs_ratio.ratio,
+            "threshold": derived.pfs_ratio.threshold,
+            "meets_threshold": derived.pfs_ratio.meets_threshold,
+            "reason": derived.pfs_ratio.reason,
+        },
         "notes": list(derived.notes),
     }

@@ -25,10 +25,10 @@ from oncobasket.core.treatment_entries import (
     check_not_future,
 )
 from oncobasket.db import repository, treatment_records
-from oncobasket.db.models import FollowUp, Patient, Treatment, TreatmentCycle, TreatmentEnd
+from oncobasket.db.models import FollowUp, Patient, PriorTreatment, Treatment, TreatmentCycle, TreatmentEnd
 from oncobasket.services.entries import append_entry
 from oncobasket.services.registry import Registry, _jsonable, _stored_protocol
-from oncobasket.services.treatment_views import cycle_view, end_view, follow_up_view
+from oncobasket.services.treatment_views import cycle_view, end_view, follow_up_view, prior_treatment_view
 from oncobasket.services.week16 import settle_week16
 
 
@@ -426,3 +426,89 @@ def _cycle_doses(
                 fix=f"give --dose '{name}=AMOUNT UNIT' for every drug of the combination",
             )
     return result
+
+
+def record_prior_treatment(
+    registry: Registry,
+    study_id: str,
+    *,
+    regimen: str,
+    start_date: date,
+    end_date: date | None = None,
+    progression_date: date | None = None,
+    corrects: int | None = None,
+    correction_reason: str | None = None,
+) -> dict[str, Any]:
+    """Record a line of treatment before the trial with its dates (``oncobasket treatment prior``).
+
+    The last prior line's start and progression dates are the reference of the PFS ratio (Von Hoff et al.,
+    J Clin Oncol 2010; ``core.outcomes.pfs_ratio``). Dates lie before the trial treatment's start and not in
+    the future; an end or a progression is not before the line's start. A correction names the entry it
+    supersedes and why.
+    """
+    check_study_id(study_id)
+    registry.database.check_schema()
+    now = registry.now()
+    name = check_free_text(regimen, field="--regimen")
+    if name is None or len(name) > 200:
+        raise InputError("the regimen must be 1-200 characters", field="--regimen", fix="e.g. 'FOLFIRINOX'")
+    for field, value in (("--start", start_date), ("--end", end_date), ("--progression", progression_date)):
+        if value is not None:
+            check_not_future(value, today=now.date(), field=field)
+            if value < start_date:
+                raise InputError(
+                    f"{field[2:]} {value.isoformat()} is before the line's start {start_date.isoformat()}",
+                    field=field,
+                    fix="check the dates",
+                )
+    reason = check_correction_reason(correction_reason)
+    if (corrects is None) != (reason is None):
+        raise InputError(
+            "a correction names the entry it corrects and why",
+            field="--correct",
+            fix="give --correct ENTRY_ID --reason TEXT together, or neither",
+        )
+    with registry.database.transaction() as session:
+        patient = repository.get_patient_or_raise(session, study_id=study_id, lock=True)
+        treatment = treatment_records.treatment_of(session, patient_id=patient.id)
+        if treatment is not None:
+            trial_start = treatment_start_date(session, treatment)
+            if start_date >= trial_start:
+                raise InputError(
+                    f"a prior line starting {start_date.isoformat()} is not before the trial treatment "
+                    f"({trial_start.isoformat()})",
+                    field="--start",
+                    fix="record treatments given before the trial",
+                )
+        corrected = None
+        if corrects is not None:
+            corrected = treatment_records.get_prior_treatment(session, patient_id=patient.id, entry_id=corrects)
+            in_force = {row.id for row in treatment_records.prior_treatments_in_force(session, patient_id=patient.id)}
+            if corrected is None or corrected.id not in in_force:
+                raise InputError(
+                    f"patient '{study_id}' has no prior treatment {corrects} in force",
+                    field="--correct",
+                    fix="name an entry id that `oncobasket patient show` lists",
+                )
+        row = PriorTreatment(
+            patient_id=patient.id,
+            regimen=name,
+            start_date=start_date,
+            end_date=end_date,
+            progression_date=progression_date,
+            recorded_at=now,
+            corrects_id=corrected.id if corrected is not None else None,
+            correction_reason=reason,
+        )
+        after = append_entry(
+            registry,
+            session,
+            row,
+            view=prior_treatment_view,
+            corrected=corrected,
+            action="prior_treatment.add",
+            entity="prior_treatment",
+            study_id=study_id,
+            at=now,
+        )
+        return {"study_id": study_id, **after, "corrected": corrected is not None}

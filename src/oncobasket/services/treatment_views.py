@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oncobasket.db import treatment_records
-from oncobasket.db.models import AdverseEventRecord, FollowUp, Patient, TreatmentCycle, TreatmentEnd
+from oncobasket.db.models import (
+    AdverseEventRecord,
+    FollowUp,
+    Patient,
+    PriorTreatment,
+    TreatmentCycle,
+    TreatmentEnd,
+)
 
 
 def cycle_view(row: TreatmentCycle) -> dict[str, Any]:
@@ -62,6 +69,18 @@ def adverse_event_view(row: AdverseEventRecord) -> dict[str, Any]:
     }
 
 
+def prior_treatment_view(row: PriorTreatment) -> dict[str, Any]:
+    """A treatment before the trial as JSON."""
+    return {
+        "id": row.id,
+        "regimen": row.regimen,
+        "start_date": row.start_date.isoformat(),
+        "end_date": row.end_date.isoformat() if row.end_date is not None else None,
+        "progression_date": row.progression_date.isoformat() if row.progression_date is not None else None,
+        "correction_reason": row.correction_reason,
+    }
+
+
 def treatment_view(session: Session, *, patient: Patient) -> dict[str, Any]:
     """``treatment``, ``follow_up``, ``adverse_events`` and ``assessments`` (as entered) of ``patient show``."""
     treatment = treatment_records.treatment_of(session, patient_id=patient.id)
@@ -77,6 +96,10 @@ def treatment_view(session: Session, *, patient: Patient) -> dict[str, Any]:
             "end": end_view(end) if end is not None else None,
         }
     return {
+        "prior_treatments": [
+            prior_treatment_view(row)
+            for row in treatment_records.prior_treatments_in_force(session, patient_id=patient.id)
+        ],
         "treatment": treatment_json,
         "follow_up": [
             follow_up_view(row) for row in treatment_records.follow_ups_in_force(session, patient_id=patient.id)

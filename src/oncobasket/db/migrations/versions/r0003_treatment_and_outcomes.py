@@ -1,9 +1,10 @@
-"""Treatment, adverse events, tumour assessments and follow-up (issue 8).
+"""Treatment, adverse events, prior treatments, tumour assessments and follow-up (issue 8).
 
 Adds the tables ``treatments`` (cycle 1 day 1 of the enrolled cohort's drug), ``treatment_cycles``,
 ``treatment_ends``, ``follow_ups`` (alive, dead with the death date, lost to follow-up), ``adverse_events``
-(CTCAE v5.0), ``tumour_assessments`` and ``lesion_measurements``. Rows are written once; a correction is a new
-row naming the row it corrects, with the reason. Existing rows are untouched.
+(CTCAE v5.0), ``prior_treatments`` (the PFS ratio's reference), ``tumour_assessments`` and
+``lesion_measurements``. Rows are written once; a correction is a new row naming the row it corrects, with
+the reason. Existing rows are untouched.
 
 Revision ID: 0003
 Revises: 0002
@@ -116,6 +117,18 @@ def upgrade() -> None:
         _correction_check("adverse_events"),
     )
     op.create_index("ix_adverse_events_patient_id", "adverse_events", ["patient_id"])
+    op.create_table(
+        "prior_treatments",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        _not_null(_foreign_key("prior_treatments", "patient_id", "patients")),
+        sa.Column("regimen", sa.String(200), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("progression_date", sa.Date(), nullable=True),
+        *_correction_columns("prior_treatments"),
+        _correction_check("prior_treatments"),
+    )
+    op.create_index("ix_prior_treatments_patient_id", "prior_treatments", ["patient_id"])
     op.create_table(
         "tumour_assessments",
         sa.Column("id", sa.Integer(), primary_key=True),
