@@ -1,4 +1,4 @@
-"""MatchMiner CTML import (io/ctml.py): mapping to criteria trees, matching, unsupported keys, bad input."""
+"""MatchMiner CTML import (io/ctml/): mapping to criteria trees, matching, unsupported keys, bad input."""
 
 from __future__ import annotations
 

@@ -1,0 +1,118 @@
+"""Match profiles against a CTML trial: each target resolved for the patient, then evaluated by the
+per-profile engine (:func:`oncobasket.core.matching.evaluate_profile`); docs/ctml.md, "JSON"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from oncobasket.core.matching import (
+    EligibilityStatus,
+    Match,
+    PatientFacts,
+    ProfileMatches,
+    evaluate_profile,
+    resolve_patient,
+)
+from oncobasket.core.profiles import MolecularProfile
+from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.io.ctml.model import EXTERNAL_EVIDENCE, NEVER, CtmlArm, CtmlTrial
+from oncobasket.io.ctml.resolve import arm_protocol, resolve_arm
+
+
+@dataclass(frozen=True, slots=True)
+class CtmlMatch:
+    """A match of a profile to a CTML arm (the per-profile engine's :class:`Match` plus the arm)."""
+
+    match: Match
+    arm: CtmlArm
+    trial: CtmlTrial
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract keys (drug, biomarker, cohort = the arm, evidence, eligible, reasons) first."""
+        item = self.match
+        return {
+            "drug": item.drug,
+            "biomarker": item.biomarker,
+            "cohort": self.arm.label,
+            "evidence": EXTERNAL_EVIDENCE,
+            "eligible": item.eligible,
+            "reasons": list(item.reasons),
+            "eligibility": str(item.eligibility),
+            "trial": self.trial.trial_id,
+            "arm_code": self.arm.code,
+            "arm_description": self.arm.description,
+            "arm_open": self.arm.open,
+            "alterations": list(item.alterations),
+            "criteria": [criterion.as_dict() for criterion in item.criteria],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CtmlResult:
+    sample_id: str
+    tumour_type: str
+    matches: tuple[CtmlMatch, ...]
+    notes: tuple[str, ...]
+    trial: CtmlTrial
+    entered_tumour_type: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sample_id": self.sample_id,
+            "tumour_type": self.tumour_type,
+            "trial": self.trial.as_dict(),
+            "matches": [item.as_dict() for item in self.matches],
+            "notes": list(self.notes),
+            "unsupported": [item.as_dict() for item in self.trial.unsupported],
+            "entered_tumour_type": self.entered_tumour_type or self.tumour_type,
+            "warnings": list(self.warnings),
+        }
+
+
+def match_ctml(
+    profile: MolecularProfile, patient: PatientFacts, trial: CtmlTrial, tumour_types: TumourTypes
+) -> CtmlResult:
+    """Every arm of ``trial`` the profile matches, with eligibility and reasons (docs/ctml.md).
+
+    A retired OncoTree code of the patient is read as its successor, with a warning (docs/matching.md).
+    """
+    patient, tumour = resolve_patient(patient, tumour_types)
+    matches: list[CtmlMatch] = []
+    notes: list[str] = []
+    for arm in trial.arms:
+        resolved = resolve_arm(arm, patient, tumour_types)
+        if resolved.rule == NEVER:
+            notes.extend(f"{arm.label}: not matched: {reason}" for reason in resolved.unmet)
+            continue
+        result: ProfileMatches = evaluate_profile(profile, patient, arm_protocol(trial, arm, resolved), tumour_types)
+        notes.extend(f"{arm.label}: {note}" for note in result.notes)
+        for item in result.matches:
+            reasons = list(item.reasons)
+            status = item.eligibility
+            if resolved.unchecked:
+                reasons.extend(resolved.unchecked)
+                if status is EligibilityStatus.ELIGIBLE:
+                    status = EligibilityStatus.TO_BE_CONFIRMED
+            if not arm.open:
+                reasons.append(f"{arm.label} of {trial.trial_id} is closed or suspended")
+                status = EligibilityStatus.INELIGIBLE
+            adjusted = replace(item, eligibility=status, reasons=tuple(reasons), cohort=arm.label)
+            matches.append(CtmlMatch(adjusted, arm, trial))
+    warnings = (*trial.warnings, *((f"tumour type: {tumour.warning}",) if tumour.warning else ()))
+    return CtmlResult(
+        profile.sample_id,
+        patient.tumour_type.upper(),
+        tuple(matches),
+        tuple(notes),
+        trial,
+        entered_tumour_type=tumour.entered,
+        warnings=warnings,
+    )
+
+
+def unsupported_lines(trial: CtmlTrial) -> Sequence[str]:
+    """One warning line per unsupported key or value."""
+    return [str(item) for item in trial.unsupported]
