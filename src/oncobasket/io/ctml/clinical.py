@@ -2,22 +2,25 @@
 
 MatchMiner's clinical keys (matchengine-V2 configuration): ``age_numerical``,
 ``oncotree_primary_diagnosis`` (names or codes, ``_SOLID_`` / ``_LIQUID_``), ``gender``,
-``tmb_numerical``; a ``!`` prefix negates.
+``tmb_numerical``, receptor statuses (``her2_status``, ``er_status``, ``pr_status``); a ``!`` prefix negates.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from oncobasket.core.protocol import Not, Rule, TmbRule
 from oncobasket.io.ctml.context import ReadContext, text_of
-from oncobasket.io.ctml.model import Age, Both, Constant, Criteria, Diagnosis, Gender, Genomic
+from oncobasket.io.ctml.model import Age, Both, Constant, Criteria, Diagnosis, Gender, Status, TmbLimit
 
-_CLINICAL_KEYS = frozenset({"age_numerical", "oncotree_primary_diagnosis", "gender", "tmb_numerical"})
-_COMPARISON = re.compile(r"^\s*(>=|<=|>|<|=)?\s*(\d+(?:\.\d+)?)\s*$")
+#: receptor statuses: matchengine-V2 reads True / False as Positive / Negative and other values as written.
+RECEPTOR_KEYS = frozenset({"her2_status", "er_status", "pr_status"})
+_CLINICAL_KEYS = frozenset({"age_numerical", "oncotree_primary_diagnosis", "gender", "tmb_numerical"}) | RECEPTOR_KEYS
+#: an operator and a number: ``>=18``, ``<0.5``, ``==40``, ``.5`` (matchengine-V2 operators ==, >=, >, <=, <).
+COMPARISON = re.compile(r"^\s*(==|>=|<=|>|<|=)?\s*(\d*\.?\d+)\s*$")
+#: a negated comparison (``!>=18``) is its complement.
+_COMPLEMENT = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
 
 
 def read_clinical(context: ReadContext, body: Mapping[str, Any], path: str) -> Criteria:
@@ -39,7 +42,9 @@ def read_clinical(context: ReadContext, body: Mapping[str, Any], path: str) -> C
             if text.lower() not in {"male", "female"}:
                 context.report(key, where, f"unsupported value '{text}' (treated as met)")
             else:
-                parts.append(Gender(text.capitalize(), negated))
+                parts.append(Gender(text.capitalize(), negated, where))
+        elif key in RECEPTOR_KEYS:
+            parts.append(receptor_leaf(str(key), text, negated, where))
         else:
             parts.append(tmb_leaf(context, text, negated, where))
     if not parts:
@@ -47,18 +52,25 @@ def read_clinical(context: ReadContext, body: Mapping[str, Any], path: str) -> C
     return parts[0] if len(parts) == 1 else Both(tuple(parts))
 
 
+def receptor_leaf(key: str, text: str, negated: bool, path: str) -> Criteria:
+    """``her2_status: Positive`` (or ``True``): matchengine-V2's ``true_false_map``."""
+    wanted = {"true": "Positive", "false": "Negative"}.get(text.lower(), text)
+    return Status(key, wanted.capitalize(), f"{'!' if negated else ''}{text}", negated, path)
+
+
 def age_leaves(context: ReadContext, text: str, negated: bool, path: str) -> list[Criteria]:
     # Ranges are written as two leaves or as ">=18, <=75" in some curations.
     parts: list[Criteria] = []
     for piece in (item for item in text.split(",") if item.strip()):
-        found = _COMPARISON.match(piece)
+        found = COMPARISON.match(piece)
         if found is None or found.group(1) in {None, "="}:
             context.report("age_numerical", path, f"unsupported value '{piece.strip()}' (treated as met)")
             continue
         comparison = found.group(1)
         if negated:
-            comparison = {">=": "<", ">": "<=", "<=": ">", "<": ">="}[comparison]
-        parts.append(Age(comparison, float(found.group(2)), path))
+            comparison = _COMPLEMENT[comparison]
+        written = f"{'!' if negated else ''}{piece.strip()}"
+        parts.append(Age(comparison, float(found.group(2)), path, written))
     return parts
 
 
@@ -85,13 +97,9 @@ def diagnosis_leaf(context: ReadContext, text: str, negated: bool, path: str) ->
 
 
 def tmb_leaf(context: ReadContext, text: str, negated: bool, path: str) -> Criteria:
-    found = _COMPARISON.match(text)
+    """``tmb_numerical: '>=10'``: every operator of matchengine-V2 (==, >=, >, <=, <)."""
+    found = COMPARISON.match(text)
     if found is None or found.group(1) in {None, "="}:
         context.report("tmb_numerical", path, f"unsupported value '{text}' (treated as not met)")
         return Constant(False, f"unsupported TMB criterion '{text}' at {path}")
-    comparison, value = found.group(1), float(found.group(2))
-    if comparison in {">=", ">"}:
-        rule: Rule = TmbRule(value if comparison == ">=" else math.nextafter(value, math.inf))
-    else:
-        rule = Not(TmbRule(value if comparison == "<" else math.nextafter(value, math.inf)))
-    return Genomic(Not(rule) if negated else rule)
+    return TmbLimit(found.group(1), float(found.group(2)), f"{'!' if negated else ''}{text}", negated, path)

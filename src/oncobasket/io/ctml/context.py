@@ -18,12 +18,14 @@ class ReadContext:
     tumour_types: TumourTypes
     unsupported: list[Unsupported] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: ``[2].`` for the third trial of a file that holds a list of trials: paths name the trial.
+    prefix: str = ""
 
     def fail(self, path: str, rule: str, fix: str) -> FormatError:
-        return FormatError(rule, source=self.source, field=path, fix=fix)
+        return FormatError(rule, source=self.source, field=f"{self.prefix}{path}", fix=fix)
 
     def report(self, key: str, path: str, reason: str) -> None:
-        self.unsupported.append(Unsupported(key, path, reason))
+        self.unsupported.append(Unsupported(key, f"{self.prefix}{path}", reason))
 
     def mapping(self, value: Any, path: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):

@@ -28,12 +28,19 @@ from oncobasket.core.protocol import (
     Not,
     ProteinChangeRule,
     Rule,
-    TruncatingRule,
 )
-from oncobasket.core.variant_effects import TRUNCATING_CLASSES
 from oncobasket.io.ctml.clinical import tmb_leaf
 from oncobasket.io.ctml.context import ReadContext, text_of
-from oncobasket.io.ctml.model import Constant, Criteria, Genomic
+from oncobasket.io.ctml.model import (
+    ANY_GENE,
+    INTERGENIC,
+    Classification,
+    Constant,
+    Criteria,
+    Genomic,
+    Status,
+    StructuralVariant,
+)
 
 _GENOMIC_KEYS = frozenset(
     {
@@ -48,10 +55,21 @@ _GENOMIC_KEYS = frozenset(
         "mmr_status",
         "ms_status",
         "tmb_numerical",
+        "apobec_signature",
+        "pole_signature",
+        "tobacco_signature",
+        "temozolomide_signature",
+        "uva_signature",
     }
 )
-# CTML writes MAF Variant_Classification values in any case: compare them lower-cased.
-_TRUNCATING_CLASSES = frozenset(name.lower() for name in TRUNCATING_CLASSES)
+#: mutational signature keys, compared as written (``Yes`` / ``No``; matchengine-V2 APOBEC_STATUS etc.).
+SIGNATURE_KEYS = (
+    "apobec_signature",
+    "pole_signature",
+    "tobacco_signature",
+    "temozolomide_signature",
+    "uva_signature",
+)
 _WILDCARD = re.compile(r"^p\.([ACDEFGHIKLMNPQRSTVWY])(\d+)$")
 
 
@@ -72,8 +90,8 @@ def read_genomic(context: ReadContext, body: Mapping[str, Any], path: str) -> Cr
             text = text.lstrip("!")
         values[str(key)] = text.strip()
     reported = len(context.unsupported)
-    rule = genomic_rule(context, dict(values), path)
-    if rule is None:
+    leaf = genomic_leaf(context, dict(values), negated, path)
+    if leaf is None:
         # Name the leaf's own key and value that could not be expressed, so that a note on the arm
         # blames the criterion that decided it.
         causes = [
@@ -81,23 +99,29 @@ def read_genomic(context: ReadContext, body: Mapping[str, Any], path: str) -> Cr
         ] or [path]
         wanted = "not " if negated else ""
         return Constant(negated, f"unsupported genomic criterion {wanted}{'; '.join(causes)}")
-    return Genomic(Not(rule) if negated else rule)
+    return leaf
 
 
-def genomic_rule(context: ReadContext, values: dict[str, str], path: str) -> Rule | None:
+def genomic_leaf(context: ReadContext, values: dict[str, str], negated: bool, path: str) -> Criteria | None:
+    """One genomic leaf. matchengine-V2 skips the gene when a signature, MMR or TMB key is given, and
+    reads a structural variant's two sides in either orientation."""
     if "tmb_numerical" in values:
-        criteria = tmb_leaf(context, values.pop("tmb_numerical"), False, f"{path}.tmb_numerical")
-        return criteria.rule if isinstance(criteria, Genomic) else None
+        text = values.pop("tmb_numerical")
+        return tmb_leaf(context, text, negated, f"{path}.tmb_numerical")
+    for key in SIGNATURE_KEYS:
+        if key in values:
+            written = f"{'!' if negated else ''}{values[key]}"
+            return Status(key, values[key].capitalize(), written, negated, f"{path}.{key}")
     for key in ("ms_status", "mmr_status"):
         if key in values:
-            return msi_status_rule(context, key, values[key], f"{path}.{key}")
+            rule = msi_status_rule(context, key, values[key], f"{path}.{key}")
+            return None if rule is None else Genomic(Not(rule) if negated else rule)
+    category = _category(values.get("variant_category"), values)
     gene_text = values.get("hugo_symbol")
-    if gene_text is None:
+    if gene_text is None and not (category == "sv" and "fusion_partner_hugo_symbol" in values):
         raise context.fail(
             f"{path}.hugo_symbol", "a genomic criterion needs hugo_symbol", "name the gene, e.g. hugo_symbol: KRAS"
         )
-    gene = current_symbol(context, gene_text, f"{path}.hugo_symbol")
-    category = _category(values.get("variant_category"), values)
     if category is None:
         context.report(
             "variant_category",
@@ -105,15 +129,48 @@ def genomic_rule(context: ReadContext, values: dict[str, str], path: str) -> Rul
             f"unsupported value '{values.get('variant_category')}' (treated as not met)",
         )
         return None
-    if category == "mutation":
-        return mutation_rule(context, gene, values, path)
-    if category == "cnv":
-        return copy_number_rule(context, gene, values.get("cnv_call"), f"{path}.cnv_call")
     if category == "sv":
-        partner = values.get("fusion_partner_hugo_symbol")
-        partners = (current_symbol(context, partner, f"{path}.fusion_partner_hugo_symbol"),) if partner else ()
-        return FusionRule(gene, partners)
-    return AnyOf((MutationRule(gene), AmplificationRule(gene), CopyLossRule(gene), FusionRule(gene)))
+        return structural_variant(context, gene_text, values.get("fusion_partner_hugo_symbol"), negated, path)
+    gene = current_symbol(context, gene_text or "", f"{path}.hugo_symbol")
+    if category == "mutation":
+        classification = values.get("variant_classification")
+        if classification and not {"protein_change", "wildcard_protein_change", "exon"} & set(values):
+            return Classification(gene, classification, negated, f"{path}.variant_classification")
+        rule = mutation_rule(context, gene, values, path)
+    elif category == "cnv":
+        rule = copy_number_rule(context, gene, values.get("cnv_call"), f"{path}.cnv_call")
+        call = values.get("cnv_call", "").strip().lower()
+        if rule is not None and call in LOW_LEVEL_CNV_CALLS:
+            note = (
+                f"cnv_call '{values['cnv_call']}' at {path}.cnv_call is met by the laboratory's "
+                f"{CNV_CALLS[call]} call of either level (the profile does not record the level; docs/ctml.md)"
+            )
+            return Genomic(Not(rule) if negated else rule, note)
+    else:
+        # matchengine-V2: "Any Variation" is a mutation or a copy-number call, not a structural variant.
+        rule = AnyOf((MutationRule(gene), AmplificationRule(gene), CopyLossRule(gene)))
+    return None if rule is None else Genomic(Not(rule) if negated else rule)
+
+
+def structural_variant(
+    context: ReadContext, gene_text: str | None, partner_text: str | None, negated: bool, path: str
+) -> Criteria:
+    """A structural variant (matchengine-V2 structured SV): ``hugo_symbol`` and
+    ``fusion_partner_hugo_symbol`` in either orientation; ``any_gene`` is some gene, ``intergenic`` none;
+    a side left out is not constrained, so a partner alone is any fusion of that gene."""
+    sides: list[str | None] = []
+    for text, key in ((gene_text, "hugo_symbol"), (partner_text, "fusion_partner_hugo_symbol")):
+        form = None if text is None else text.strip().lower().replace(" ", "_")
+        if form in {ANY_GENE, INTERGENIC}:
+            sides.append(form)
+        else:
+            sides.append(None if text is None else current_symbol(context, text, f"{path}.{key}"))
+    gene, partner = sides
+    named = [side for side in sides if side is not None and side not in {ANY_GENE, INTERGENIC}]
+    if named and all(side is None or side not in {ANY_GENE, INTERGENIC} for side in sides):
+        rule = FusionRule(named[0], tuple(named[1:]))
+        return Genomic(Not(rule) if negated else rule)
+    return StructuralVariant(gene, partner, negated, f"{path}.fusion_partner_hugo_symbol")
 
 
 def current_symbol(context: ReadContext, written: str, path: str) -> str:
@@ -143,7 +200,8 @@ def msi_status_rule(context: ReadContext, key: str, value: str, path: str) -> Ru
     normal = value.strip().lower().replace("mmr-", "")
     if normal in {"msi-h", "deficient"}:
         return MsiRule()
-    if normal in {"mss", "proficient"}:
+    # matchengine-V2 maps MSI-L with MSS to "Proficient (MMR-P / MSS)".
+    if normal in {"mss", "msi-l", "proficient"}:
         return Not(MsiRule())
     context.report(key, path, f"unsupported value '{value}' (treated as not met)")
     return None
@@ -180,28 +238,42 @@ def mutation_rule(context: ReadContext, gene: str, values: dict[str, str], path:
             return None
         edit = {"in_frame_del": ExonEdit.DELETION, "in_frame_ins": ExonEdit.INSERTION}.get(classification, ExonEdit.ANY)
         return ExonRule(gene, exon, edit)
-    if classification:
-        if classification in _TRUNCATING_CLASSES:
-            return TruncatingRule(gene)
-        context.report(
-            "variant_classification",
-            f"{path}.variant_classification",
-            f"'{values['variant_classification']}' without exon or protein change (treated as not met)",
-        )
-        return None
     return MutationRule(gene)
 
 
 def copy_number_rule(context: ReadContext, gene: str, call: str | None, path: str) -> Rule | None:
+    """matchengine-V2 CNV calls: High Amplification / High level amplification, Low Amplification / Gain,
+    Homozygous Deletion, Heterozygous Deletion; none: any copy-number call. OncoBasket's profiles carry
+    the laboratory's amplification and copy-loss calls only (TSO500 reports a gain above its own
+    threshold, not its level), so the two levels of each direction are read alike (docs/ctml.md)."""
     if call is None:
         return AnyOf((AmplificationRule(gene), CopyLossRule(gene)))
     normal = call.strip().lower()
-    if normal in {"high level amplification", "amplification", "gain"}:
-        return AmplificationRule(gene)
-    if normal in {"homozygous deletion", "heterozygous deletion", "deletion"}:
-        return CopyLossRule(gene)
+    if normal in CNV_CALLS:
+        return AmplificationRule(gene) if CNV_CALLS[normal] == "amplification" else CopyLossRule(gene)
     context.report("cnv_call", path, f"unsupported value '{call}' (treated as not met)")
     return None
+
+
+#: CTML cnv_call values (lower case) and the profile call that meets them; the low levels are the
+#: deliberate difference of docs/ctml.md (the laboratory's call of either level meets them).
+CNV_CALLS = {
+    "high amplification": "amplification",
+    "high level amplification": "amplification",
+    "amplification": "amplification",
+    "low amplification": "amplification",
+    "low level amplification": "amplification",
+    "gain": "amplification",
+    "homozygous deletion": "copy loss",
+    "deep deletion": "copy loss",
+    "deletion": "copy loss",
+    "heterozygous deletion": "copy loss",
+    "shallow deletion": "copy loss",
+}
+#: the CNV levels a profile cannot tell apart from the other level of the same direction.
+LOW_LEVEL_CNV_CALLS = frozenset(
+    {"low amplification", "low level amplification", "gain", "heterozygous deletion", "shallow deletion"}
+)
 
 
 def _category(value: str | None, values: Mapping[str, str]) -> str | None:

@@ -3,7 +3,7 @@ per-profile engine (:func:`oncobasket.core.matching.evaluate_profile`); docs/ctm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,6 +44,7 @@ class CtmlMatch:
             "arm_code": self.arm.code,
             "arm_description": self.arm.description,
             "arm_open": self.arm.open,
+            "arm_status": "open" if self.arm.open else "closed",
             "alterations": list(item.alterations),
             "criteria": [criterion.as_dict() for criterion in item.criteria],
         }
@@ -73,31 +74,43 @@ class CtmlResult:
 
 
 def match_ctml(
-    profile: MolecularProfile, patient: PatientFacts, trial: CtmlTrial, tumour_types: TumourTypes
+    profile: MolecularProfile,
+    patient: PatientFacts,
+    trial: CtmlTrial,
+    tumour_types: TumourTypes,
+    markers: Mapping[str, str] | None = None,
 ) -> CtmlResult:
     """Every arm of ``trial`` the profile matches, with eligibility and reasons (docs/ctml.md).
 
-    A retired OncoTree code of the patient is read as its successor, with a warning (docs/matching.md).
+    ``markers`` are the patient's receptor statuses, signatures and TMB from the clinical table, by their
+    CTML names (``her2_status``, ``apobec_signature``, ``tmb``). A retired OncoTree code of the patient
+    is read as its successor, with a warning (docs/matching.md). Each match's reasons name the CTML
+    leaves decided for the patient with their values as written; a closed or suspended level is
+    reported as closed (ineligible), not hidden.
     """
     patient, tumour = resolve_patient(patient, tumour_types)
     matches: list[CtmlMatch] = []
     notes: list[str] = []
     for arm in trial.arms:
-        resolved = resolve_arm(arm, patient, tumour_types)
+        resolved = resolve_arm(arm, patient, tumour_types, profile, markers)
         if resolved.rule == NEVER:
             notes.extend(f"{arm.label}: not matched: {reason}" for reason in resolved.unmet)
             continue
         result: ProfileMatches = evaluate_profile(profile, patient, arm_protocol(trial, arm, resolved), tumour_types)
         notes.extend(f"{arm.label}: {note}" for note in result.notes)
         for item in result.matches:
-            reasons = list(item.reasons)
+            reasons = [*item.reasons, *(f"CTML {text}" for text in resolved.met)]
             status = item.eligibility
+            if resolved.ineligible:
+                reasons.extend(resolved.ineligible)
+                status = EligibilityStatus.INELIGIBLE
+            reasons.extend(f"note: {text}" for text in resolved.differences)
             if resolved.unchecked:
                 reasons.extend(resolved.unchecked)
                 if status is EligibilityStatus.ELIGIBLE:
                     status = EligibilityStatus.TO_BE_CONFIRMED
             if not arm.open:
-                reasons.append(f"{arm.label} of {trial.trial_id} is closed or suspended")
+                reasons.append(f"{arm.label} of {trial.trial_id} is closed or suspended ({arm.closed_by})")
                 status = EligibilityStatus.INELIGIBLE
             adjusted = replace(item, eligibility=status, reasons=tuple(reasons), cohort=arm.label)
             matches.append(CtmlMatch(adjusted, arm, trial))

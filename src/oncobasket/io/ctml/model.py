@@ -40,18 +40,22 @@ class Unsupported:
 
 @dataclass(frozen=True, slots=True)
 class Genomic:
-    """A genomic leaf, already an OncoBasket rule tree."""
+    """A genomic leaf, already an OncoBasket rule tree; ``note`` says where OncoBasket reads it
+    differently from MatchMiner (docs/ctml.md), and goes into the notes of the match."""
 
     rule: Rule
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Age:
-    """``age_numerical``: ``comparison`` is one of >=, >, <=, <."""
+    """``age_numerical``: ``comparison`` is one of ==, >=, >, <=, < (a ``!`` already folded in);
+    ``written`` is the value as the trial writes it (``>18``), for the explanations."""
 
     comparison: str
     years: float
     path: str
+    written: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,59 @@ class Diagnosis:
 class Gender:
     value: str
     negated: bool
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A status compared as written: a receptor status (``her2_status``, ``er_status``, ``pr_status``;
+    MatchMiner reads ``True`` / ``False`` as Positive / Negative) or a mutational signature
+    (``apobec_signature``, ``pole_signature``, ``tobacco_signature``, ``temozolomide_signature``,
+    ``uva_signature``; ``Yes`` / ``No``). ``wanted`` is the value sought, ``written`` the value as written."""
+
+    key: str
+    wanted: str
+    written: str
+    negated: bool
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class TmbLimit:
+    """``tmb_numerical`` with its operator as written: ==, >=, >, <=, < (mutations per megabase)."""
+
+    comparison: str
+    per_mb: float
+    written: str
+    negated: bool
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """``variant_classification`` without protein change or exon: a small variant of ``gene`` whose MAF
+    Variant_Classification is exactly ``classification`` (matchengine-V2 compares the value as written)."""
+
+    gene: str
+    classification: str
+    negated: bool
+    path: str
+
+
+#: the structural-variant forms of a side that names no gene (matchengine-V2 structured SV queries).
+ANY_GENE = "any_gene"
+INTERGENIC = "intergenic"
+
+
+@dataclass(frozen=True, slots=True)
+class StructuralVariant:
+    """A structural variant between ``gene`` and ``partner`` in either orientation; a side is a gene
+    symbol, :data:`ANY_GENE` (some gene), :data:`INTERGENIC` (no gene) or None (not constrained)."""
+
+    gene: str | None
+    partner: str | None
+    negated: bool
+    path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +145,19 @@ class Either:
     children: tuple[Criteria, ...]
 
 
-Criteria = Genomic | Age | Diagnosis | Gender | Constant | Both | Either
+Criteria = (
+    Genomic
+    | Age
+    | Diagnosis
+    | Gender
+    | Status
+    | TmbLimit
+    | Classification
+    | StructuralVariant
+    | Constant
+    | Both
+    | Either
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +175,8 @@ class CtmlArm:
     open: bool
     criteria: Criteria
     path: str
+    #: why a closed target is closed: the trial's status, ``arm_suspended: Y``, ``level_suspended: Y``.
+    closed_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,9 +86,28 @@ _DOSE_KEYS = frozenset({"level_code", "level_description", "level_internal_id", 
 
 
 def load_ctml(path: Path, tumour_types: TumourTypes) -> CtmlTrial:
-    """Read a CTML trial document (``.json``, or YAML for any other name).
+    """Read a CTML document holding one trial (``.json``, or YAML for any other name).
 
-    Errors name the path as the user gave it (``trials/t1.json``), not only its last part."""
+    Errors name the path as the user gave it (``trials/t1.json``), not only its last part. A file
+    holding several trials is refused here: :func:`load_ctml_trials` reads it."""
+    trials = load_ctml_trials(path, tumour_types)
+    if len(trials) != 1:
+        raise FormatError(
+            f"the file holds {len(trials)} trials where one is expected",
+            source=str(path),
+            field="(document)",
+            fix="read it with load_ctml_trials, or give one trial per file",
+        )
+    return trials[0]
+
+
+def load_ctml_trials(path: Path, tumour_types: TumourTypes) -> tuple[CtmlTrial, ...]:
+    """Every trial of a CTML file: one trial, or a list of trials (a JSON array or a YAML list), as
+    MatchMiner's loader accepts them. Errors name the trial by its place in the list (``[2].treatment_list``)."""
+    return parse_ctml_trials(_load_document(path), source=str(path), tumour_types=tumour_types)
+
+
+def _load_document(path: Path) -> Any:
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,12 +127,21 @@ def load_ctml(path: Path, tumour_types: TumourTypes) -> CtmlTrial:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
             raise yaml_syntax_error(error, source, FormatError) from None
-    return parse_ctml(data, source=source, tumour_types=tumour_types)
+    return data
 
 
 def parse_ctml(data: Any, *, source: str, tumour_types: TumourTypes) -> CtmlTrial:
     """A CTML document already loaded into Python values; ``source`` names it in errors."""
     return _Reader(source, tumour_types).trial(data)
+
+
+def parse_ctml_trials(data: Any, *, source: str, tumour_types: TumourTypes) -> tuple[CtmlTrial, ...]:
+    """One trial (a mapping) or several (a list of mappings) already loaded into Python values."""
+    if not isinstance(data, list):
+        return (parse_ctml(data, source=source, tumour_types=tumour_types),)
+    if not data:
+        raise FormatError("an empty list of trials", source=source, field="(document)", fix="give at least one trial")
+    return tuple(_Reader(source, tumour_types, prefix=f"[{index}].").trial(item) for index, item in enumerate(data))
 
 
 class _Reader(ReadContext):
@@ -140,7 +168,8 @@ class _Reader(ReadContext):
         trial_drugs = self.trial_drugs(root)
         arms: list[CtmlArm] = []
         for index, step in enumerate(self.sequence(treatment["step"], "treatment_list.step")):
-            arms.extend(self.step(step, f"treatment_list.step[{index}]", trial_open, trial_drugs))
+            closed_by = "" if trial_open else f"trial status '{status}'"
+            arms.extend(self.step(step, f"treatment_list.step[{index}]", closed_by, trial_drugs, protocol_no))
         if not arms:
             raise self.fail(
                 "treatment_list", "no step, arm or dose level has a match tree", "give at least one arm a match: [...]"
@@ -167,18 +196,37 @@ class _Reader(ReadContext):
         ]
         return (tuple(names),) if names else ()
 
-    def step(self, value: Any, path: str, trial_open: bool, trial_drugs: tuple[tuple[str, ...], ...]) -> list[CtmlArm]:
+    def step(
+        self,
+        value: Any,
+        path: str,
+        trial_closed_by: str,
+        trial_drugs: tuple[tuple[str, ...], ...],
+        protocol_no: str,
+    ) -> list[CtmlArm]:
         step = self.mapping(value, path)
         self.check_keys(step, _STEP_KEYS, path, "step")
         code = str(step.get("step_code", "")).strip() or path
-        step_criteria = self.match(step["match"], f"{path}.match") if "match" in step else None
+        step_criteria = self.level_match(step, path)
         arms = self.sequence(step.get("arm", []), f"{path}.arm")
         targets: list[CtmlArm] = []
         for index, arm in enumerate(arms):
-            targets.extend(self.arm(arm, f"{path}.arm[{index}]", step_criteria, trial_open, trial_drugs))
+            targets.extend(self.arm(arm, f"{path}.arm[{index}]", step_criteria, trial_closed_by, trial_drugs))
         if not arms and step_criteria is not None:
+            # A step without arms is a target of its own (matchengine-V2 matches the step's clause);
+            # without a drug list its drug is named after the trial, so that the match is reported.
+            drugs = trial_drugs or ((f"{protocol_no} step {code}".lower(),),)
             targets.append(
-                CtmlArm(f"step {code}", code, f"step {code}", trial_drugs, trial_open, step_criteria, f"{path}.match")
+                CtmlArm(
+                    f"step {code}",
+                    code,
+                    f"step {code}",
+                    drugs,
+                    not trial_closed_by,
+                    step_criteria,
+                    f"{path}.match",
+                    trial_closed_by,
+                )
             )
         return targets
 
@@ -187,7 +235,7 @@ class _Reader(ReadContext):
         value: Any,
         path: str,
         step_criteria: Criteria | None,
-        trial_open: bool,
+        trial_closed_by: str,
         trial_drugs: tuple[tuple[str, ...], ...],
     ) -> list[CtmlArm]:
         arm = self.mapping(value, path)
@@ -196,10 +244,14 @@ class _Reader(ReadContext):
         code = text_of(arm.get("arm_code")) or (description.split()[0] if description else path)
         suspended = str(arm.get("arm_suspended", "N")).strip().upper() in {"Y", "YES", "TRUE"}
         status = text_of(arm.get("arm_status"))
-        closed = suspended or (status is not None and "closed" in status.lower())
+        arm_closed_by = trial_closed_by or (
+            "arm_suspended: Y"
+            if suspended
+            else (f"arm_status '{status}'" if status is not None and "closed" in status.lower() else "")
+        )
         fallback = (((description or code).strip().lower(),),)
         drugs = self.drugs(arm.get("drugs"), f"{path}.drugs") or trial_drugs or fallback
-        own = self.match(arm["match"], f"{path}.match") if "match" in arm else None
+        own = self.level_match(arm, path)
         criteria = join_criteria(step_criteria, own)
         targets: list[CtmlArm] = []
         levels = self.sequence(arm.get("dose_level", []), f"{path}.dose_level")
@@ -207,7 +259,8 @@ class _Reader(ReadContext):
             level_path = f"{path}.dose_level[{index}]"
             level = self.mapping(level_value, level_path)
             self.check_keys(level, _DOSE_KEYS, level_path, "dose_level")
-            if "match" not in level:
+            level_criteria = self.level_match(level, level_path)
+            if level_criteria is None:
                 continue
             level_code = text_of(level.get("level_code")) or str(index + 1)
             level_closed = str(level.get("level_suspended", "N")).strip().upper() in {"Y", "YES", "TRUE"}
@@ -217,15 +270,25 @@ class _Reader(ReadContext):
                     f"{code}/{level_code}",
                     description,
                     drugs,
-                    trial_open and not closed and not level_closed,
-                    join_criteria(criteria, self.match(level["match"], f"{level_path}.match")) or ALWAYS_CRITERIA,
+                    not (arm_closed_by or level_closed),
+                    join_criteria(criteria, level_criteria) or ALWAYS_CRITERIA,
                     f"{level_path}.match",
+                    arm_closed_by or ("level_suspended: Y" if level_closed else ""),
                 )
             )
         if criteria is not None:
             targets.insert(
                 0,
-                CtmlArm(f"arm {code}", code, description, drugs, trial_open and not closed, criteria, f"{path}.match"),
+                CtmlArm(
+                    f"arm {code}",
+                    code,
+                    description,
+                    drugs,
+                    not arm_closed_by,
+                    criteria,
+                    f"{path}.match",
+                    arm_closed_by,
+                ),
             )
         return targets
 
@@ -250,6 +313,14 @@ class _Reader(ReadContext):
         return tuple(combinations)
 
     # -- match trees -----------------------------------------------------------------------
+
+    def level_match(self, level: Mapping[str, Any], path: str) -> Criteria | None:
+        """A step's, arm's or dose level's own ``match``: None when it has none, or an empty one
+        (``match: []``, which MatchMiner accepts as "no criteria at this level")."""
+        value = level.get("match")
+        if value is None or (isinstance(value, list) and not value):
+            return None
+        return self.match(value, f"{path}.match")
 
     def match(self, value: Any, path: str) -> Criteria:
         """A ``match`` list: its nodes must all hold."""
