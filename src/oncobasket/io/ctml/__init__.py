@@ -31,7 +31,7 @@ from oncobasket.io.ctml.model import (
     Genomic,
     Unsupported,
 )
-from oncobasket.io.ctml.reader import load_ctml, parse_ctml
+from oncobasket.io.ctml.reader import load_ctml, load_ctml_trials, parse_ctml, parse_ctml_trials
 from oncobasket.io.ctml.resolve import ResolvedArm, arm_protocol, resolve_arm
 
 __all__ = [
@@ -54,8 +54,10 @@ __all__ = [
     "Unsupported",
     "arm_protocol",
     "load_ctml",
+    "load_ctml_trials",
     "match_ctml",
     "parse_ctml",
+    "parse_ctml_trials",
     "resolve_arm",
     "unsupported_lines",
 ]

@@ -31,7 +31,8 @@ def read_clinical(context: ReadContext, body: Mapping[str, Any], path: str) -> C
             context.report(str(key), where, "unknown clinical key (treated as met: confirm by hand)")
             parts.append(Constant(True, f"clinical criterion {key} = {raw} not checked"))
             continue
-        text = text_of(raw) or ""
+        # YAML and JSON read True / False as booleans; matchengine-V2 compares their text.
+        text = str(raw) if isinstance(raw, bool) else text_of(raw) or ""
         negated = text.startswith("!")
         text = text.lstrip("!").strip()
         if key == "age_numerical":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from oncobasket.core.errors import InputError
@@ -99,6 +100,9 @@ def read_genomic(context: ReadContext, body: Mapping[str, Any], path: str) -> Cr
         ] or [path]
         wanted = "not " if negated else ""
         return Constant(negated, f"unsupported genomic criterion {wanted}{'; '.join(causes)}")
+    if isinstance(leaf, Genomic):
+        written = ", ".join(f"{key} '{text_of(raw)}'" for key, raw in body.items() if key in _GENOMIC_KEYS)
+        return replace(leaf, written=written)
     return leaf
 
 

@@ -18,7 +18,7 @@ from oncobasket.core.matching import (
 from oncobasket.core.profiles import MolecularProfile
 from oncobasket.core.tumour_types import TumourTypes
 from oncobasket.io.ctml.model import EXTERNAL_EVIDENCE, NEVER, CtmlArm, CtmlTrial
-from oncobasket.io.ctml.resolve import arm_protocol, resolve_arm
+from oncobasket.io.ctml.resolve import ResolvedArm, arm_protocol, resolve_arm
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,13 @@ def match_ctml(
             continue
         result: ProfileMatches = evaluate_profile(profile, patient, arm_protocol(trial, arm, resolved), tumour_types)
         notes.extend(f"{arm.label}: {note}" for note in result.notes)
+        if not result.matches and not result.notes:
+            notes.extend(
+                f"{arm.label}: not matched: {reason}"
+                for reason in _deciding_leaves(
+                    profile, patient, trial=trial, arm=arm, resolved=resolved, tumour_types=tumour_types
+                )
+            )
         for item in result.matches:
             reasons = [*item.reasons, *(f"CTML {text}" for text in resolved.met)]
             status = item.eligibility
@@ -124,6 +131,25 @@ def match_ctml(
         entered_tumour_type=tumour.entered,
         warnings=warnings,
     )
+
+
+def _deciding_leaves(
+    profile: MolecularProfile,
+    patient: PatientFacts,
+    *,
+    trial: CtmlTrial,
+    arm: CtmlArm,
+    resolved: ResolvedArm,
+    tumour_types: TumourTypes,
+) -> list[str]:
+    """The genomic leaves the profile does not meet, each as written: every failing leaf of an ``and``,
+    every leaf of an ``or`` (none held). Only run for an arm the engine did not match."""
+    reasons = []
+    for leaf in resolved.genomic:
+        alone = ResolvedArm(leaf.rule, ())
+        if not evaluate_profile(profile, patient, arm_protocol(trial, arm, alone), tumour_types).matches:
+            reasons.append(f"{leaf.written or leaf.rule.describe()}: the profile does not meet {leaf.rule.describe()}")
+    return reasons or [f"the profile does not meet {resolved.rule.describe()}"]
 
 
 def unsupported_lines(trial: CtmlTrial) -> Sequence[str]:

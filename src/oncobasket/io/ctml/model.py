@@ -9,7 +9,7 @@ Oncol 2022;6:69; docs/ctml.md maps it key by key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from oncobasket.core.protocol import AllOf, AnyOf, Rule
@@ -44,7 +44,10 @@ class Genomic:
     differently from MatchMiner (docs/ctml.md), and goes into the notes of the match."""
 
     rule: Rule
-    note: str = ""
+    # The texts explain the leaf; two leaves with the same rule are the same criterion.
+    note: str = field(default="", compare=False)
+    #: the leaf as the trial writes it (``hugo_symbol 'KRAS', protein_change 'p.G12C'``), for explanations.
+    written: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

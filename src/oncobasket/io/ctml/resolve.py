@@ -77,6 +77,8 @@ class ResolvedArm:
     ineligible: tuple[str, ...] = ()
     met: tuple[str, ...] = ()
     differences: tuple[str, ...] = ()
+    #: the genomic leaves left for the engine, to name the one that decided a non-match.
+    genomic: tuple[Genomic, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class _Resolved:
     ineligible: tuple[str, ...] = ()
     met: tuple[str, ...] = ()
     differences: tuple[str, ...] = ()
+    genomic: tuple[Genomic, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +134,13 @@ def resolve_arm(
         unique(resolved.ineligible),
         unique(resolved.met),
         tuple(dict.fromkeys(resolved.differences)),
+        resolved.genomic if holds else (),
     )
 
 
 def _resolve(node: Criteria, facts: _Facts, *, conjunctive: bool) -> _Resolved:
     if isinstance(node, Genomic):
-        return _Resolved(node.rule, differences=(node.note,) if node.note else ())
+        return _Resolved(node.rule, differences=(node.note,) if node.note else (), genomic=(node,))
     if isinstance(node, Both):
         return _all_of([_resolve(child, facts, conjunctive=conjunctive) for child in node.children])
     if isinstance(node, Either):
@@ -250,6 +254,7 @@ def _all_of(children: list[_Resolved]) -> _Resolved:
         ineligible=tuple(note for child in children for note in child.ineligible),
         met=tuple(note for child in children for note in child.met),
         differences=differences,
+        genomic=tuple(leaf for child in children for leaf in child.genomic),
     )
 
 
@@ -279,6 +284,7 @@ def _any_of(children: list[_Resolved]) -> _Resolved:
         unchecked=tuple(note for child in possible for note in child.unchecked),
         met=tuple(note for child in possible for note in child.met) if len(possible) == 1 else (),
         differences=differences,
+        genomic=tuple(leaf for child in possible for leaf in child.genomic),
     )
 
 
