@@ -14,7 +14,7 @@ The package is split by concept:
 - :mod:`.matching`: profiles matched against the trial's targets.
 """
 
-from oncobasket.io.ctml.matching import CtmlMatch, CtmlResult, match_ctml, unsupported_lines
+from oncobasket.io.ctml.matching import CtmlMatch, CtmlMatcher, CtmlResult, match_ctml, unsupported_lines
 from oncobasket.io.ctml.model import (
     ALWAYS,
     EXTERNAL_EVIDENCE,
@@ -44,6 +44,7 @@ __all__ = [
     "Criteria",
     "CtmlArm",
     "CtmlMatch",
+    "CtmlMatcher",
     "CtmlResult",
     "CtmlTrial",
     "Diagnosis",
