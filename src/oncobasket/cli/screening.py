@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -144,7 +145,9 @@ def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSet
     tumour_types = load_tumour_types(options.oncotree)
     protocol = load_protocol(options.protocol_file or default_protocol_path(), tumour_types)
     profiles = read_profiles(files, settings)
-    clinical = read_clinical_table(options.clinical) if options.clinical is not None else {}
+    # A birth_date column is read against today: the clock is read here, in the shell.
+    today = date.today()
+    clinical = read_clinical_table(options.clinical, as_of=today) if options.clinical is not None else {}
     maf_codes: dict[str, str] = {}
     for path in files:
         if not path.is_dir() and sniff(path) == "maf":
