@@ -203,15 +203,16 @@ def _screen_ctml(
     as_json: bool,
     started: float,
 ) -> None:
-    """``screen --ctml DIR``: every profile against every CTML trial of DIR, one match table (docs/ctml.md).
+    """``screen --ctml DIR``: every profile against every CTML trial of DIR at once, compiled into columns
+    (io/ctml/columns.py), one match table (docs/ctml.md).
     Patients as for the protocol re-screen: the --clinical row (with its markers), else the MAF's
     ONCOTREE_CODE, else --tumour-type; a sample with none is an error naming it."""
     import time
 
     from oncobasket.core.errors import InputError
     from oncobasket.core.matching import PatientFacts
-    from oncobasket.io.ctml import CtmlMatcher, CtmlResult
-    from oncobasket.io.ctml.table import load_ctml_directory, match_frame
+    from oncobasket.io.ctml.columns import screen_ctml
+    from oncobasket.io.ctml.table import column_match_table, load_ctml_directory
     from oncobasket.io.match_table import TableFormat, read_clinical_rows, read_maf_tumour_types, write_matches
     from oncobasket.io.readers import read_profiles, sniff
 
@@ -245,20 +246,21 @@ def _screen_ctml(
             field="tumour type",
             fix="give --tumour-type CODE, a --clinical TSV with sample_id and tumour_type, or a MAF ONCOTREE_CODE",
         )
-    matchers = [CtmlMatcher(trial, tumour_types) for trial in trials]
-    results: list[CtmlResult] = []
+    patients: dict[str, PatientFacts] = {}
+    markers: dict[str, dict[str, str]] = {}
     for profile in profiles:
         row = rows.get(profile.sample_id)
-        facts = (
-            row.facts
-            if row is not None
-            else PatientFacts(tumour_type=maf_codes.get(profile.sample_id, default_type or ""))
-        )
-        markers = dict(row.markers) if row is not None else {}
-        results.extend(matcher.match(profile, facts, markers) for matcher in matchers)
-    matches = match_frame(results)
+        if row is not None:
+            patients[profile.sample_id] = row.facts
+            markers[profile.sample_id] = dict(row.markers)
+        else:
+            code = maf_codes.get(profile.sample_id, default_type or "")
+            patients[profile.sample_id] = PatientFacts(tumour_type=code)
+    found = screen_ctml(profiles, patients, trials, tumour_types, markers)
+    entered = {sample: facts.tumour_type.upper() for sample, facts in patients.items()}
+    matches = column_match_table(found, trials, entered)
     write_matches(matches, options.out, TableFormat(options.table_format))
-    _warn(list(dict.fromkeys(line for result in results for line in result.warnings)))
+    _warn([warning for trial in trials for warning in trial.warnings])
     summary = {
         "profiles": len(profiles),
         "trials": len(trials),

@@ -221,3 +221,30 @@ def join_criteria(first: Criteria | None, second: Criteria | None) -> Criteria |
     if second is None:
         return first
     return Both((first, second))
+
+
+def describe(node: Criteria) -> str:
+    """A criteria tree in words, each leaf as the trial writes it (the ``biomarker`` of a match-table row
+    of ``screen --ctml``)."""
+    if isinstance(node, Both | Either):
+        joiner = " and " if isinstance(node, Both) else " or "
+        parts = [describe(child) for child in node.children]
+        return joiner.join(f"({part})" if " and " in part or " or " in part else part for part in parts)
+    if isinstance(node, Genomic):
+        return node.written or node.rule.describe()
+    if isinstance(node, Age):
+        return f"age_numerical '{node.written}'"
+    if isinstance(node, Diagnosis):
+        return f"oncotree_primary_diagnosis '{'!' if node.negated else ''}{node.text}'"
+    if isinstance(node, Gender):
+        return f"gender '{'!' if node.negated else ''}{node.value}'"
+    if isinstance(node, Status):
+        return f"{node.key} '{node.written}'"
+    if isinstance(node, TmbLimit):
+        return f"tmb_numerical '{node.written}'"
+    if isinstance(node, Classification):
+        return f"{node.gene} variant_classification '{'!' if node.negated else ''}{node.classification}'"
+    if isinstance(node, StructuralVariant):
+        sides = f"{node.gene or '(any)'}-{node.partner or '(any)'}"
+        return f"{'no ' if node.negated else ''}structural variant {sides}"
+    return node.reason

@@ -182,7 +182,7 @@ def _gender(node: Gender, patient: PatientFacts) -> _Resolved:
 
 def _diagnosis(node: Diagnosis, facts: _Facts) -> _Resolved:
     patient = facts.patient
-    holds = _within(node, patient, facts.tumour_types) != node.negated
+    holds = within(node, patient, facts.tumour_types) != node.negated
     wanted = f"{'not ' if node.negated else ''}{node.text}"
     written = f"oncotree_primary_diagnosis '{'!' if node.negated else ''}{node.text}'"
     if holds:
@@ -225,7 +225,8 @@ def _classification(node: Classification, facts: _Facts) -> _Resolved:
     if not hits:
         return _decided(False, leaf, f"no {node.classification} in {node.gene}")
     changes = tuple(dict.fromkeys(item.protein_change for item in hits if item.protein_change))
-    rule: Rule | None = ProteinChangeRule(node.gene, changes) if len(changes) == len(hits) else None
+    bare = any(item.protein_change is None for item in hits)
+    rule: Rule | None = None if bare else ProteinChangeRule(node.gene, changes)
     return _decided(True, leaf, f"found {names}", rule=rule)
 
 
@@ -319,7 +320,9 @@ def _age(node: Age, patient: PatientFacts, *, conjunctive: bool) -> _Resolved:
     return _Resolved(NEVER, unmet=(reason,))
 
 
-def _within(node: Diagnosis, patient: PatientFacts, tumour_types: TumourTypes) -> bool:
+def within(node: Diagnosis, patient: PatientFacts, tumour_types: TumourTypes) -> bool:
+    """The patient's tumour type is the diagnosis or one of its descendants (``_SOLID_`` / ``_LIQUID_`` by
+    the tissue of its lineage)."""
     lineage = tumour_types.lineage(patient.tumour_type)
     if node.special is not None:
         liquid = any((tumour_types.types[code].tissue or "").strip().lower() in _LIQUID_TISSUES for code in lineage)

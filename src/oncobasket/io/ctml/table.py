@@ -4,7 +4,7 @@ trials is read like its protocol re-screen (docs/ctml.md, "Re-matching a patient
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from oncobasket.core.errors import FormatError
 from oncobasket.core.screening import MATCH_COLUMNS
 from oncobasket.core.tumour_types import TumourTypes
 from oncobasket.io.ctml.matching import CtmlResult
-from oncobasket.io.ctml.model import EXTERNAL_EVIDENCE, CtmlTrial
+from oncobasket.io.ctml.model import EXTERNAL_EVIDENCE, CtmlTrial, describe
 from oncobasket.io.ctml.reader import load_ctml_trials
 
 #: file names read from a directory of CTML trials.
@@ -70,3 +70,52 @@ def match_frame(results: Iterable[CtmlResult]) -> pl.DataFrame:
     """:func:`match_rows` as a frame with the match table's columns and types."""
     schema = {column: pl.Boolean if column in {"on_label", "eligible"} else pl.String for column in MATCH_COLUMNS}
     return pl.DataFrame(match_rows(results), schema=schema)
+
+
+def column_match_table(matches: pl.DataFrame, trials: Iterable[CtmlTrial], entered: Mapping[str, str]) -> pl.DataFrame:
+    """The match table of ``screen --ctml`` from :func:`oncobasket.io.ctml.columns.screen_ctml`'s frame:
+    each row's ``biomarker`` is its target's criteria as written, its ``reasons`` the eligibility and,
+    for a closed target, why; the full explanation of one sample is ``match --ctml``. ``entered`` maps
+    sample_id -> the tumour type as given (before a retired code is read as its successor)."""
+    targets = [
+        {
+            "trial": trial.trial_id,
+            "cohort": arm.label,
+            "biomarker": describe(arm.criteria),
+            "evidence_source": trial.source,
+            "closed": "" if arm.open else f"; {arm.label} of {trial.trial_id} is closed or suspended ({arm.closed_by})",
+        }
+        for trial in trials
+        for arm in trial.arms
+    ]
+    info = pl.DataFrame(
+        targets,
+        schema=dict.fromkeys(("trial", "cohort", "biomarker", "evidence_source", "closed"), pl.String),
+    ).unique(subset=["trial", "cohort"], keep="first", maintain_order=True)
+    table = matches.join(info, on=["trial", "cohort"], how="left", maintain_order="left")
+    return table.select(
+        "sample_id",
+        "drug",
+        "biomarker",
+        "cohort",
+        pl.lit(EXTERNAL_EVIDENCE).alias("evidence"),
+        "eligibility",
+        pl.lit(False).alias("on_label"),
+        pl.concat_str(
+            [
+                pl.lit("CTML criteria "),
+                pl.col("eligibility").str.replace_all("_", " "),
+                pl.col("closed"),
+                pl.lit(" (column-wise re-match; oncobasket match --ctml gives every reason)"),
+            ]
+        ).alias("reasons"),
+        (pl.col("eligibility") == "eligible").alias("eligible"),
+        pl.concat_str([pl.col("trial"), pl.lit(" / "), pl.col("cohort")]).alias("cohort_name"),
+        "tumour_type",
+        pl.lit(None, dtype=pl.String).alias("tumour_group"),
+        "evidence_source",
+        pl.lit("", dtype=pl.String).alias("alterations"),
+        pl.col("sample_id")
+        .replace_strict(dict(entered), default=None, return_dtype=pl.String)
+        .alias("entered_tumour_type"),
+    )
