@@ -23,16 +23,9 @@ from pathlib import Path
 
 from oncobasket.core.errors import FormatError, InputError
 from oncobasket.core.genes import current_symbol
-from oncobasket.core.profiles import (
-    Alteration,
-    AlterationKind,
-    GenomeBuild,
-    MolecularProfile,
-    Msi,
-    MsiStatus,
-    ProfileSettings,
-)
+from oncobasket.core.profiles import Alteration, AlterationKind, GenomeBuild, MolecularProfile, ProfileSettings
 from oncobasket.core.protein import ProteinChange, parse_protein_change
+from oncobasket.io.sample_statuses import SampleStatuses, status_columns
 
 #: Variant_Classification values that change the protein: maftools' default ``vc_nonSyn``
 #: (Mayakonda et al. 2018), the set cBioPortal also counts as mutated.
@@ -131,7 +124,7 @@ _MAX_WARNINGS_PER_SAMPLE = 50
 
 @dataclass(slots=True)
 class _Sample:
-    statuses: dict[str, str] = field(default_factory=dict)
+    statuses: SampleStatuses = field(default_factory=SampleStatuses)
     alterations: list[Alteration] = field(default_factory=list)
     filtered: list[Alteration] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -176,7 +169,7 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
             cells, "Tumor_Sample_Barcode", line, "empty sample barcode", "every row must name its tumour sample"
         )
         sample = samples.setdefault(barcode, _Sample())
-        _read_statuses(reader, cells, line, sample)
+        sample.statuses.read(reader.status_cells(cells), source, line)
         alteration = reader.alteration(cells, line, sample)
         if alteration.filter == "PASS":
             sample.alterations.append(alteration)
@@ -204,12 +197,12 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
                 f"{source}: {sample.conflicting_proteins - _MAX_WARNINGS_PER_SAMPLE} more rows of this sample have "
                 f"protein columns that disagree; the first column in the order {', '.join(PROTEIN_COLUMNS)} was used"
             )
-        mmr = sample.statuses.pop(_MMR, None)
+        msi = sample.statuses.msi()
         profiles.append(
             MolecularProfile(
                 sample_id=barcode,
-                msi=None if mmr is None else Msi(None, None, None, _MMR_STATUSES[mmr.lower()]),
-                signatures=dict(sample.statuses),
+                msi=msi,
+                signatures=sample.statuses.signatures(),
                 alterations=tuple(sample.alterations),
                 filtered=tuple(sample.filtered),
                 build=build,
@@ -222,63 +215,6 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
     return profiles
 
 
-#: per-sample status columns a MAF may carry (MatchMiner's genomic fields, or the CTML key names), by
-#: the CTML key they answer; MatchMiner's own spelling TABACCO_STATUS is read too.
-STATUS_COLUMNS: dict[str, str] = {
-    "apobec_status": "apobec_signature",
-    "apobec_signature": "apobec_signature",
-    "pole_status": "pole_signature",
-    "pole_signature": "pole_signature",
-    "tabacco_status": "tobacco_signature",
-    "tobacco_status": "tobacco_signature",
-    "tobacco_signature": "tobacco_signature",
-    "temozolomide_status": "temozolomide_signature",
-    "temozolomide_signature": "temozolomide_signature",
-    "uva_status": "uva_signature",
-    "uva_signature": "uva_signature",
-    "mmr_status": "mmr_status",
-    "msi_status": "mmr_status",
-}
-_MMR = "mmr_status"
-#: MMR / MSI values (matchengine-V2's MMR_STATUS values and its CTML spellings) and the MSI status they give.
-_MMR_STATUSES: dict[str, MsiStatus] = {
-    "deficient (mmr-d / msi-h)": MsiStatus.MSI_H,
-    "mmr-deficient": MsiStatus.MSI_H,
-    "deficient": MsiStatus.MSI_H,
-    "msi-h": MsiStatus.MSI_H,
-    "proficient (mmr-p / mss)": MsiStatus.MSS,
-    "mmr-proficient": MsiStatus.MSS,
-    "proficient": MsiStatus.MSS,
-    "mss": MsiStatus.MSS,
-    "msi-l": MsiStatus.MSS,
-}
-
-
-def _read_statuses(reader: _RowReader, cells: Sequence[str], line: int, sample: _Sample) -> None:
-    """The sample's signature and MMR columns: one value per sample, repeated on each of its rows."""
-    for column, key in reader.status_columns:
-        value = reader.text(cells, column)
-        if value is None:
-            continue
-        if key == _MMR and value.lower() not in _MMR_STATUSES:
-            raise FormatError(
-                f"'{value}' is not an MMR/MSI status",
-                source=reader.source,
-                line=line,
-                field=column,
-                fix="write MMR-Deficient, MMR-Proficient, MSI-H, MSI-L or MSS",
-            )
-        known = sample.statuses.setdefault(key, value)
-        if known.lower() != value.lower():
-            raise FormatError(
-                f"the sample has '{known}' and '{value}' in {column}",
-                source=reader.source,
-                line=line,
-                field=column,
-                fix="give each sample one value in its rows",
-            )
-
-
 class _RowReader:
     """Turns one MAF row into an :class:`Alteration`; the column lookups are done once."""
 
@@ -289,12 +225,19 @@ class _RowReader:
         self.protein_columns = tuple(name for name in PROTEIN_COLUMNS if name in columns)
         self.fraction_columns = tuple((name, divisor) for name, divisor in FRACTION_COLUMNS if name in columns)
         self.transcript_column = next((name for name in TRANSCRIPT_COLUMNS if name in columns), None)
-        self.status_columns = tuple(
-            (name, STATUS_COLUMNS[name.lower()]) for name in columns if name.lower() in STATUS_COLUMNS
-        )
+        self.status_columns = status_columns(columns)
         self.build: GenomeBuild | None = None
         self.build_line: int | None = None
         self.unknown_classes: dict[str, int] = {}
+
+    def status_cells(self, cells: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(column, CTML key, value) of the row's non-empty status cells."""
+        found = []
+        for column, key in self.status_columns:
+            value = self.text(cells, column)
+            if value is not None:
+                found.append((column, key, value))
+        return found
 
     def text(self, cells: Sequence[str], name: str) -> str | None:
         index = self.columns.get(name)

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from oncobasket.core.errors import FormatError
-from oncobasket.core.screening import MATCH_COLUMNS
 from oncobasket.core.tumour_types import TumourTypes
-from oncobasket.io.ctml.matching import CtmlResult
 from oncobasket.io.ctml.model import EXTERNAL_EVIDENCE, CtmlTrial, describe
 from oncobasket.io.ctml.reader import load_ctml_trials
 
@@ -35,41 +32,6 @@ def load_ctml_directory(path: Path, tumour_types: TumourTypes) -> tuple[CtmlTria
             "the directory holds no CTML file (.json, .yaml, .yml)", source=str(path), fix="check the path"
         )
     return tuple(trial for item in files for trial in load_ctml_trials(item, tumour_types))
-
-
-def match_rows(results: Iterable[CtmlResult]) -> list[dict[str, Any]]:
-    """One row per (sample, trial target, drug): the match table's columns; ``cohort_name`` is
-    ``TRIAL / ARM``, ``tumour_group`` is empty (CTML has none), ``on_label`` always false."""
-    rows = []
-    for result in results:
-        for found in result.matches:
-            match = found.match
-            rows.append(
-                {
-                    "sample_id": result.sample_id,
-                    "drug": match.drug,
-                    "biomarker": match.biomarker,
-                    "cohort": found.arm.label,
-                    "evidence": EXTERNAL_EVIDENCE,
-                    "eligibility": str(match.eligibility),
-                    "on_label": False,
-                    "reasons": " | ".join(match.reasons),
-                    "eligible": match.eligible,
-                    "cohort_name": f"{found.trial.trial_id} / {found.arm.label}",
-                    "tumour_type": result.tumour_type,
-                    "tumour_group": None,
-                    "evidence_source": found.trial.source,
-                    "alterations": ", ".join(match.alterations),
-                    "entered_tumour_type": result.entered_tumour_type or result.tumour_type,
-                }
-            )
-    return rows
-
-
-def match_frame(results: Iterable[CtmlResult]) -> pl.DataFrame:
-    """:func:`match_rows` as a frame with the match table's columns and types."""
-    schema = {column: pl.Boolean if column in {"on_label", "eligible"} else pl.String for column in MATCH_COLUMNS}
-    return pl.DataFrame(match_rows(results), schema=schema)
 
 
 def column_match_table(matches: pl.DataFrame, trials: Iterable[CtmlTrial], entered: Mapping[str, str]) -> pl.DataFrame:
