@@ -479,6 +479,19 @@ def test_a_match_names_the_leaves_that_held(tumour_types: TumourTypes) -> None:
     assert "CTML age_numerical '>18': age 50 meets age > 18 years" in reasons
 
 
+def test_a_match_names_the_genomic_leaf_that_held_as_written(tumour_types: TumourTypes) -> None:
+    case = Case(
+        "or",
+        [{"or": [KRAS_G12C, genomic(hugo_symbol="BRAF", wildcard_protein_change="p.V600")]}],
+        "eligible",
+        (mutation("BRAF", "p.V600E"),),
+    )
+    _verdict_text, result = _verdict(case, tumour_types)
+    reasons = result.matches[0].match.reasons
+    assert "CTML hugo_symbol 'BRAF', wildcard_protein_change 'p.V600': met" in reasons
+    assert not any("KRAS" in reason for reason in reasons)
+
+
 @pytest.mark.parametrize(
     ("leaf", "patient", "tmb", "expected"),
     [

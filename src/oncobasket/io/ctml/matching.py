@@ -123,7 +123,11 @@ class CtmlMatcher:
                 notes.extend(
                     f"{arm.label}: not matched: {reason}" for reason in self.deciding(profile, patient, arm, resolved)
                 )
-            matches.extend(CtmlMatch(_adjusted(item, arm, trial, resolved), arm, trial) for item in result.matches)
+            if result.matches:
+                held = tuple(self.held(profile, patient, arm, resolved))
+                matches.extend(
+                    CtmlMatch(_adjusted(item, arm, trial, resolved, held), arm, trial) for item in result.matches
+                )
         warnings = (*trial.warnings, *((f"tumour type: {tumour.warning}",) if tumour.warning else ()))
         return CtmlResult(
             profile.sample_id,
@@ -143,6 +147,14 @@ class CtmlMatcher:
             self._compiled[key] = found
         return found
 
+    def held(self, profile: MolecularProfile, patient: PatientFacts, arm: CtmlArm, resolved: ResolvedArm) -> list[str]:
+        """The genomic leaves of a matched arm that the profile meets, each as written."""
+        return [
+            f"CTML {leaf.written or leaf.rule.describe()}: met"
+            for leaf in resolved.genomic
+            if evaluate_profile(profile, patient, self.compiled(arm, leaf.rule), self.tumour_types).matches
+        ]
+
     def deciding(
         self, profile: MolecularProfile, patient: PatientFacts, arm: CtmlArm, resolved: ResolvedArm
     ) -> list[str]:
@@ -157,11 +169,11 @@ class CtmlMatcher:
         return reasons or [f"the profile does not meet {resolved.rule.describe()}"]
 
 
-def _adjusted(item: Match, arm: CtmlArm, trial: CtmlTrial, resolved: ResolvedArm) -> Match:
+def _adjusted(item: Match, arm: CtmlArm, trial: CtmlTrial, resolved: ResolvedArm, held: tuple[str, ...]) -> Match:
     """The engine's match with the CTML leaves decided for the patient: the leaves that held, failing
     age limits (ineligible), deliberate differences from MatchMiner, criteria to be confirmed, and a
     closed level (ineligible)."""
-    reasons = [*item.reasons, *(f"CTML {text}" for text in resolved.met)]
+    reasons = [*item.reasons, *held, *(f"CTML {text}" for text in resolved.met)]
     status = item.eligibility
     if resolved.ineligible:
         reasons.extend(resolved.ineligible)
