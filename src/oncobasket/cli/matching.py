@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oncobasket.cli.app import JsonOption, _warn, app, emit_json, emit_table
+from oncobasket.cli.app import JsonOption, _warn, app, emit_json, emit_json_items, emit_table
 from oncobasket.cli.profiles import MsiMinSitesOption, MsiUnstablePercentOption, TmbCutoffsOption, _profile_settings
 from oncobasket.cli.protocol import OncotreeOption
+from oncobasket.core.errors import InputError
+from oncobasket.core.matching import PatientFacts
 from oncobasket.core.profiles import GenomeBuild, ProfileSettings
+
+if TYPE_CHECKING:
+    from oncobasket.io.match_table import ClinicalRow
 
 
 @app.command("match")
 def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     files: Annotated[list[Path], typer.Argument(help="CombinedVariantOutput files, TSO500 folders, VCF or MAF.")],
-    tumour_type: Annotated[str, typer.Option("--tumour-type", help="The tumour's OncoTree code, e.g. CHOL.")],
+    tumour_type: Annotated[
+        str | None,
+        typer.Option("--tumour-type", help="The tumour's OncoTree code, e.g. CHOL (or per sample: --clinical)."),
+    ] = None,
     age: Annotated[float | None, typer.Option("--age", min=0, help="Age in years.")] = None,
     ecog: Annotated[int | None, typer.Option("--ecog", min=0, max=5, help="ECOG performance status.")] = None,
     protocol_file: Annotated[
@@ -41,19 +51,33 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     as_json: JsonOption = False,
     ctml: Annotated[
         Path | None,
-        typer.Option("--ctml", help="Match against this MatchMiner CTML trial (YAML/JSON) instead of the protocol."),
+        typer.Option(
+            "--ctml", help="Match against the MatchMiner CTML trials of this file (YAML/JSON) instead of the protocol."
+        ),
+    ] = None,
+    clinical: Annotated[
+        Path | None,
+        typer.Option(
+            "--clinical",
+            help="TSV of sample_id, tumour_type, age or birth_date, sex, ecog, receptor statuses, signatures, tmb.",
+        ),
     ] = None,
     tmb_cutoffs: TmbCutoffsOption = None,
     msi_min_sites: MsiMinSitesOption = None,
     msi_unstable_percent: MsiUnstablePercentOption = None,
 ) -> None:
     """Match each sample's profile to the protocol's drugs and cohorts, with the reasons."""
-    from oncobasket.core.matching import PatientFacts, compile_protocol, evaluate_profile
+    from oncobasket.core.matching import compile_protocol, evaluate_profile
     from oncobasket.core.registry import parse_labs, parse_prior_therapies
     from oncobasket.io.oncotree import load_tumour_types
     from oncobasket.io.protocol_file import default_protocol_path, load_protocol
     from oncobasket.io.readers import read_profiles
 
+    if tumour_type is None and clinical is None:
+        # A usage error (exit 2), as when the option was required: every sample needs a tumour type.
+        raise typer.BadParameter(
+            "give --tumour-type, or --clinical with a tumour_type per sample", param_hint="--tumour-type"
+        )
     settings = _profile_settings(
         build=build,
         sample=sample,
@@ -65,20 +89,28 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     tumour_types = load_tumour_types(oncotree)
     loaded = load_protocol(protocol_file or default_protocol_path(), tumour_types)
     compiled = compile_protocol(loaded)
-    patient = PatientFacts(
-        tumour_type=tumour_type.strip().upper(),
-        icd10=icd10,
-        age=age,
-        ecog=ecog,
-        labs=dict(parse_labs(lab or [])),  # the one lab parser, shared with patient add and update
-        prior_therapies=parse_prior_therapies(prior_therapy),
+    patient = (
+        None
+        if tumour_type is None
+        else PatientFacts(
+            tumour_type=tumour_type.strip().upper(),
+            icd10=icd10,
+            age=age,
+            ecog=ecog,
+            labs=dict(parse_labs(lab or [])),  # the one lab parser, shared with patient add and update
+            prior_therapies=parse_prior_therapies(prior_therapy),
+        )
     )
+    patients = PatientTable(patient, _clinical_rows(clinical))
     if ctml is not None:
         _match_ctml(
-            files, ctml, patient, settings, tumour_types, with_protocol=protocol_file is not None, as_json=as_json
+            files, ctml, patients, settings, tumour_types, with_protocol=protocol_file is not None, as_json=as_json
         )
         return
-    results = [evaluate_profile(item, patient, compiled, tumour_types) for item in read_profiles(files, settings)]
+    results = [
+        evaluate_profile(item, patients.facts(item.sample_id), compiled, tumour_types)
+        for item in read_profiles(files, settings)
+    ]
     _warn([*loaded.warnings, *(line for result in results for line in result.warnings)])
     if as_json:
         emit_json([result.as_dict() for result in results])
@@ -112,20 +144,51 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
         typer.echo("")
 
 
+def _clinical_rows(path: Path | None) -> dict[str, ClinicalRow]:
+    from oncobasket.io.match_table import read_clinical_rows
+
+    # The clinical table's birth dates are read against today: the only clock read, at the shell.
+    return {} if path is None else read_clinical_rows(path, as_of=date.today())
+
+
+@dataclass(frozen=True, slots=True)
+class PatientTable:
+    """The patient of each sample: its row of the --clinical table, else the one given by options."""
+
+    default: PatientFacts | None
+    rows: dict[str, ClinicalRow]
+
+    def facts(self, sample_id: str) -> PatientFacts:
+        row = self.rows.get(sample_id)
+        if row is not None:
+            return row.facts
+        if self.default is None:
+            raise InputError(
+                f"sample '{sample_id}' has no row in the --clinical table and no --tumour-type was given",
+                field="--clinical" if self.rows else "--tumour-type",
+                fix="add the sample to the table, or give --tumour-type for samples without a row",
+            )
+        return self.default
+
+    def markers(self, sample_id: str) -> dict[str, str]:
+        row = self.rows.get(sample_id)
+        return dict(row.markers) if row is not None else {}
+
+
 def _match_ctml(
     files: list[Path],
     ctml: Path,
-    patient: Any,
+    patients: PatientTable,
     settings: ProfileSettings,
     tumour_types: Any,
     *,
     with_protocol: bool,
     as_json: bool,
 ) -> None:
-    """``match --ctml``: the CTML trial's arms replace the protocol (docs/ctml.md); unsupported CTML keys
-    are printed as warnings on stderr and listed under ``unsupported`` in the JSON."""
-    from oncobasket.core.errors import InputError
-    from oncobasket.io.ctml import load_ctml, match_ctml
+    """``match --ctml``: the CTML trials' arms replace the protocol (docs/ctml.md); unsupported CTML keys
+    are printed as warnings on stderr and listed under ``unsupported`` in the JSON. A file of several
+    trials gives one result per sample and trial, samples first."""
+    from oncobasket.io.ctml import CtmlMatcher, load_ctml_trials
     from oncobasket.io.readers import read_profiles
 
     if with_protocol:
@@ -134,15 +197,22 @@ def _match_ctml(
             field="--protocol",
             fix="give either --ctml or --protocol",
         )
-    trial = load_ctml(ctml, tumour_types)
-    for item in trial.unsupported:
-        sys.stderr.write(f"warning: {item}\n")
-    results = [match_ctml(item, patient, trial, tumour_types) for item in read_profiles(files, settings)]
+    trials = load_ctml_trials(ctml, tumour_types)
+    for trial in trials:
+        for item in trial.unsupported:
+            sys.stderr.write(f"warning: {item}\n")
+    matchers = [CtmlMatcher(trial, tumour_types) for trial in trials]
+    results = [
+        matcher.match(profile, patients.facts(profile.sample_id), patients.markers(profile.sample_id))
+        for profile in read_profiles(files, settings)
+        for matcher in matchers
+    ]
     _warn([line for result in results for line in result.warnings])
     if as_json:
-        emit_json([result.as_dict() for result in results])
+        emit_json_items(result.as_dict() for result in results)
         return
     for result in results:
+        trial = result.trial
         title = f" ({trial.title})" if trial.title else ""
         typer.echo(f"Sample {result.sample_id}: {result.tumour_type} against CTML trial {trial.trial_id}{title}")
         if result.matches:

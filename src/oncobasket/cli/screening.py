@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +28,9 @@ from oncobasket.cli.profiles import (
     _qc_text,
 )
 from oncobasket.core.profiles import GenomeBuild, ProfileSettings
+
+if TYPE_CHECKING:
+    from oncobasket.core.tumour_types import TumourTypes
 
 
 def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
@@ -52,6 +57,10 @@ def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
     oncotree: Annotated[
         Path | None, typer.Option("--oncotree", help="Batch: a full OncoTree JSON (default: the shipped subset).")
     ] = None,
+    ctml: Annotated[
+        Path | None,
+        typer.Option("--ctml", help="Batch: re-match against every MatchMiner CTML trial of this directory or file."),
+    ] = None,
     tmb_cutoffs: TmbCutoffsOption = None,
     msi_min_sites: MsiMinSitesOption = None,
     msi_unstable_percent: MsiUnstablePercentOption = None,
@@ -69,7 +78,7 @@ def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
         msi_unstable_percent=msi_unstable_percent,
     )
     if patient is None:
-        batch = BatchOptions(out, tumour_type, clinical, protocol_file, table_format, oncotree)
+        batch = BatchOptions(out, tumour_type, clinical, protocol_file, table_format, oncotree, ctml)
         _screen_batch(files, batch, settings, as_json=as_json)
         return
     _screen_patient(files, patient, settings=settings, database_url=database_url, user=user, as_json=as_json)
@@ -114,6 +123,7 @@ class BatchOptions:
     protocol_file: Path | None
     table_format: str
     oncotree: Path | None = None
+    ctml: Path | None = None
 
 
 def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSettings, *, as_json: bool) -> None:
@@ -142,9 +152,14 @@ def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSet
         )
     started = time.perf_counter()
     tumour_types = load_tumour_types(options.oncotree)
+    if options.ctml is not None:
+        _screen_ctml(files, options, settings, tumour_types, as_json=as_json, started=started)
+        return
     protocol = load_protocol(options.protocol_file or default_protocol_path(), tumour_types)
     profiles = read_profiles(files, settings)
-    clinical = read_clinical_table(options.clinical) if options.clinical is not None else {}
+    # A birth_date column is read against today: the clock is read here, in the shell.
+    today = date.today()
+    clinical = read_clinical_table(options.clinical, as_of=today) if options.clinical is not None else {}
     maf_codes: dict[str, str] = {}
     for path in files:
         if not path.is_dir() and sniff(path) == "maf":
@@ -175,5 +190,91 @@ def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSet
     typer.echo(
         f"screened {summary['profiles']} profiles ({summary['alterations']} alterations) against "
         f"{summary['protocol']}: {summary['matches']} matches in {summary['samples_with_matches']} samples, "
+        f"{summary['seconds']:.2f} s -> {options.out}"
+    )
+
+
+def _screen_ctml(
+    files: list[Path],
+    options: BatchOptions,
+    settings: ProfileSettings,
+    tumour_types: TumourTypes,
+    *,
+    as_json: bool,
+    started: float,
+) -> None:
+    """``screen --ctml DIR``: every profile against every CTML trial of DIR at once, compiled into columns
+    (io/ctml/columns.py), one match table (docs/ctml.md).
+    Patients as for the protocol re-screen: the --clinical row (with its markers), else the MAF's
+    ONCOTREE_CODE, else --tumour-type; a sample with none is an error naming it."""
+    import time
+
+    from oncobasket.core.errors import InputError
+    from oncobasket.core.matching import PatientFacts
+    from oncobasket.io.ctml.columns import screen_ctml
+    from oncobasket.io.ctml.table import column_match_table, load_ctml_directory
+    from oncobasket.io.match_table import TableFormat, read_clinical_rows, read_maf_tumour_types, write_matches
+    from oncobasket.io.readers import read_profiles, sniff
+
+    if options.protocol_file is not None:
+        raise InputError(
+            "--ctml re-matches against the CTML trials instead of the protocol",
+            field="--protocol",
+            fix="give either --ctml or --protocol",
+        )
+    if options.out is None or options.ctml is None:
+        raise InputError("--ctml needs --out FILE", field="--out", fix="give --out matches.tsv")
+    trials = load_ctml_directory(options.ctml, tumour_types)
+    for trial in trials:
+        for item in trial.unsupported:
+            sys.stderr.write(f"warning: {trial.trial_id}: {item}\n")
+    profiles = read_profiles(files, settings)
+    rows = read_clinical_rows(options.clinical, as_of=date.today()) if options.clinical is not None else {}
+    maf_codes: dict[str, str] = {}
+    for path in files:
+        if not path.is_dir() and sniff(path) == "maf":
+            maf_codes.update(read_maf_tumour_types(path))
+    default_type = options.tumour_type.strip().upper() if options.tumour_type else None
+    missing = [
+        item.sample_id
+        for item in profiles
+        if item.sample_id not in rows and item.sample_id not in maf_codes and default_type is None
+    ]
+    if missing:
+        raise InputError(
+            f"{len(missing)} sample(s) without a tumour type: {', '.join(missing[:10])}",
+            field="tumour type",
+            fix="give --tumour-type CODE, a --clinical TSV with sample_id and tumour_type, or a MAF ONCOTREE_CODE",
+        )
+    patients: dict[str, PatientFacts] = {}
+    markers: dict[str, dict[str, str]] = {}
+    for profile in profiles:
+        row = rows.get(profile.sample_id)
+        if row is not None:
+            patients[profile.sample_id] = row.facts
+            markers[profile.sample_id] = dict(row.markers)
+        else:
+            code = maf_codes.get(profile.sample_id, default_type or "")
+            patients[profile.sample_id] = PatientFacts(tumour_type=code)
+    found = screen_ctml(profiles, patients, trials, tumour_types, markers)
+    entered = {sample: facts.tumour_type.upper() for sample, facts in patients.items()}
+    matches = column_match_table(found, trials, entered)
+    write_matches(matches, options.out, TableFormat(options.table_format))
+    _warn([warning for trial in trials for warning in trial.warnings])
+    summary = {
+        "profiles": len(profiles),
+        "trials": len(trials),
+        "matches": matches.height,
+        "samples_with_matches": matches.get_column("sample_id").n_unique(),
+        "seconds": round(time.perf_counter() - started, 3),
+        "out": str(options.out),
+        "format": options.table_format,
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    typer.echo(
+        f"re-matched {summary['profiles']} profiles against {summary['trials']} CTML trials: "
+        f"{summary['matches']} matches in {summary['samples_with_matches']} samples, "
         f"{summary['seconds']:.2f} s -> {options.out}"
     )

@@ -351,7 +351,10 @@ class MolecularProfile:
     ``alterations`` are the calls the trial may match on; ``filtered`` are the non-PASS calls kept for
     the record. ``unknown_sections`` keeps sections of a file the reader did not recognise, as raw
     rows, so they can be reported. ``details`` holds the file's key/value metadata (run, pipeline
-    version, sample IDs). ``sources`` lists the files the profile was read from.
+    version, sample IDs). ``sources`` lists the files the profile was read from. ``signatures`` holds
+    the per-sample statuses a MAF may carry, by their CTML names (``apobec_signature``,
+    ``pole_signature``, ``tobacco_signature``, ``temozolomide_signature``, ``uva_signature``: ``Yes`` /
+    ``No``; MatchMiner's genomic fields APOBEC_STATUS etc.); empty when the file has none.
     """
 
     sample_id: str
@@ -366,6 +369,7 @@ class MolecularProfile:
     sources: tuple[str, ...] = ()
     tumour_purity_percent: float | None = None
     warnings: tuple[str, ...] = ()
+    signatures: Mapping[str, str] = field(default_factory=dict)
 
     def with_qc(self, qc: QcResult) -> MolecularProfile:
         """Apply a QC judgement: results in the failed areas are marked not usable, with the reason."""
@@ -394,6 +398,7 @@ class MolecularProfile:
             "unknown_sections": {name: [list(row) for row in rows] for name, rows in self.unknown_sections.items()},
             "sources": list(self.sources),
             "warnings": list(self.warnings),
+            "signatures": dict(self.signatures),
         }
 
 

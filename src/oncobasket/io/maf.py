@@ -25,6 +25,7 @@ from oncobasket.core.errors import FormatError, InputError
 from oncobasket.core.genes import current_symbol
 from oncobasket.core.profiles import Alteration, AlterationKind, GenomeBuild, MolecularProfile, ProfileSettings
 from oncobasket.core.protein import ProteinChange, parse_protein_change
+from oncobasket.io.sample_statuses import SampleStatuses, status_columns
 
 #: Variant_Classification values that change the protein: maftools' default ``vc_nonSyn``
 #: (Mayakonda et al. 2018), the set cBioPortal also counts as mutated.
@@ -123,6 +124,7 @@ _MAX_WARNINGS_PER_SAMPLE = 50
 
 @dataclass(slots=True)
 class _Sample:
+    statuses: SampleStatuses = field(default_factory=SampleStatuses)
     alterations: list[Alteration] = field(default_factory=list)
     filtered: list[Alteration] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -167,6 +169,7 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
             cells, "Tumor_Sample_Barcode", line, "empty sample barcode", "every row must name its tumour sample"
         )
         sample = samples.setdefault(barcode, _Sample())
+        sample.statuses.read(reader.status_cells(cells), source, line)
         alteration = reader.alteration(cells, line, sample)
         if alteration.filter == "PASS":
             sample.alterations.append(alteration)
@@ -194,9 +197,12 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
                 f"{source}: {sample.conflicting_proteins - _MAX_WARNINGS_PER_SAMPLE} more rows of this sample have "
                 f"protein columns that disagree; the first column in the order {', '.join(PROTEIN_COLUMNS)} was used"
             )
+        msi = sample.statuses.msi()
         profiles.append(
             MolecularProfile(
                 sample_id=barcode,
+                msi=msi,
+                signatures=sample.statuses.signatures(),
                 alterations=tuple(sample.alterations),
                 filtered=tuple(sample.filtered),
                 build=build,
@@ -219,9 +225,19 @@ class _RowReader:
         self.protein_columns = tuple(name for name in PROTEIN_COLUMNS if name in columns)
         self.fraction_columns = tuple((name, divisor) for name, divisor in FRACTION_COLUMNS if name in columns)
         self.transcript_column = next((name for name in TRANSCRIPT_COLUMNS if name in columns), None)
+        self.status_columns = status_columns(columns)
         self.build: GenomeBuild | None = None
         self.build_line: int | None = None
         self.unknown_classes: dict[str, int] = {}
+
+    def status_cells(self, cells: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(column, CTML key, value) of the row's non-empty status cells."""
+        found = []
+        for column, key in self.status_columns:
+            value = self.text(cells, column)
+            if value is not None:
+                found.append((column, key, value))
+        return found
 
     def text(self, cells: Sequence[str], name: str) -> str | None:
         index = self.columns.get(name)
