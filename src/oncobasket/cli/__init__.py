@@ -15,6 +15,7 @@ from oncobasket.cli import (  # noqa: F401 - importing registers the commands
     cohorts,
     decisions,
     demo,
+    endpoints,
     enrolment,
     matching,
     outcomes,
