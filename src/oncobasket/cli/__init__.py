@@ -20,6 +20,7 @@ from oncobasket.cli import (  # noqa: F401 - importing registers the commands
     matching,
     outcomes,
     patients,
+    planning,
     profiles,
     protocol,
     recist,
