@@ -76,7 +76,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("cohort_status", ColumnKind.TEXT, False, "The cohort's status at the cut-off (registry vocabulary)."),
     Column("qc_passed", ColumnKind.FLAG, True, "The sequencing result passed quality control."),
     Column("matched", ColumnKind.FLAG, True, "An actionable alteration with a matching trial drug."),
-    Column("offered", ColumnKind.FLAG, True, "The tumour board offered trial treatment (decision A or B)."),
+    Column("offered", ColumnKind.FLAG, True, "The tumour board offered trial treatment."),
     Column("treated", ColumnKind.FLAG, True, "Started trial treatment (cycle 1 day 1) by the cut-off (SAFFL)."),
     Column("followed_w16", ColumnKind.FLAG, True, "Treated, with >= 16 weeks of follow-up or an earlier event."),
     Column("evaluable", ColumnKind.FLAG, True, "Evaluable for efficacy: >= 1 full cycle and a known W16 result."),
@@ -235,6 +235,17 @@ class AnalysisDataset:
                     fix="keep one row per patient",
                 )
             seen.add(row.study_id)
+        statuses: dict[str, str] = {}
+        for row in self.rows:
+            if row.cohort is None or row.cohort_status is None:
+                continue
+            known = statuses.setdefault(row.cohort, row.cohort_status)
+            if known != row.cohort_status:
+                raise InputError(
+                    f"cohort {row.cohort!r} has two statuses, {known!r} and {row.cohort_status!r}",
+                    field="cohort_status",
+                    fix="give every row of a cohort the cohort's one status at the cut-off",
+                )
 
 
 def _known_columns_fix() -> str:

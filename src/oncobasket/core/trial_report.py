@@ -166,8 +166,8 @@ def cohort_lines(rows: Sequence[AnalysisRow], rule: TwoStageRule = DRUP_RULE) ->
     for name in sorted(members):
         group = members[name]
         first = group[0]
-        statuses = {row.cohort_status for row in group if row.cohort_status is not None}
-        status = min(statuses) if statuses else None
+        # The dataset guarantees one status per cohort.
+        status = next((row.cohort_status for row in group if row.cohort_status is not None), None)
         treated = len(group)
         evaluable = sum(row.evaluable for row in group)
         lines.append(
