@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import random
 
-from oncobasket.core.analysis import AnalysisDataset, AnalysisMetadata, AnalysisRow, BestResponse
+from oncobasket.core.analysis import AnalysisDataset, AnalysisMetadata, AnalysisRow
+from oncobasket.core.recist import OverallResponse
 
 _TREATED = {"qc_passed": True, "matched": True, "offered": True, "treated": True}
 _NOT_TREATED_REASONS = ("declined", "deteriorated", "died", "other_trial", "early_access", "palliative_care_only")
@@ -31,7 +32,7 @@ def published_funnel_rows() -> list[AnalysisRow]:
             followed_w16=True,
             evaluable=True,
             benefit_w16=True,
-            best_overall_response=BestResponse.PR if index < 10 else BestResponse.SD,
+            best_overall_response=OverallResponse.PR if index < 10 else OverallResponse.SD,
         )
     for _ in range(87):
         add(
@@ -40,7 +41,7 @@ def published_funnel_rows() -> list[AnalysisRow]:
             followed_w16=True,
             evaluable=True,
             benefit_w16=False,
-            best_overall_response=BestResponse.PD,
+            best_overall_response=OverallResponse.PD,
         )
     for _ in range(25):
         add(**_TREATED, **cohort, followed_w16=True, evaluable=False, benefit_w16=False)
@@ -102,8 +103,13 @@ def random_dataset(patients: int, seed: int) -> AnalysisDataset:
             if not treated:
                 values["not_treated_reason"] = generator.choice(_NOT_TREATED_REASONS)
         if treated:
-            response = generator.choices(list(BestResponse), weights=[1, 6, 12, 1, 14, 3])[0]
-            benefit = response in (BestResponse.CR, BestResponse.PR, BestResponse.SD, BestResponse.NON_CR_NON_PD)
+            response = generator.choices(list(OverallResponse), weights=[1, 6, 12, 1, 14, 3])[0]
+            benefit = response in (
+                OverallResponse.CR,
+                OverallResponse.PR,
+                OverallResponse.SD,
+                OverallResponse.NON_CR_NON_PD,
+            )
             if evaluable:
                 values["benefit_w16"] = benefit
             elif followed:
@@ -114,7 +120,7 @@ def random_dataset(patients: int, seed: int) -> AnalysisDataset:
                 best_overall_response=response,
                 best_percent_change=round(
                     generator.uniform(-100, -30)
-                    if response in (BestResponse.CR, BestResponse.PR)
+                    if response in (OverallResponse.CR, OverallResponse.PR)
                     else generator.uniform(-29, 60),
                     1,
                 ),

@@ -235,5 +235,5 @@ def test_a_cohort_has_one_status(tmp_path: Path) -> None:
         _line(study_id="P1", cohort_status="stage1_open"),
         _line(study_id="P2", cohort_status="stage2_open"),
     )
-    with pytest.raises(FormatError, match="bad.csv: field 'cohort_status': cohort 'c1' has two statuses"):
+    with pytest.raises(FormatError, match=r"bad\.csv: field 'cohort_status': cohort 'c1' has two statuses"):
         read_analysis_table(path)

@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis_tables import published_funnel_rows, random_dataset
-from oncobasket.core.analysis import AnalysisRow, BestResponse
+from oncobasket.core.analysis import AnalysisRow
 from oncobasket.core.endpoints import FUNNEL_STEPS, Rate, compute_endpoints, endpoint_report
 from oncobasket.core.errors import InputError
+from oncobasket.core.recist import OverallResponse
 
 _TREATED = {"qc_passed": True, "matched": True, "offered": True, "treated": True, "drug": "olaparib", "cohort": "c1"}
 
@@ -176,7 +177,7 @@ def test_by_group_counts_and_json_keys() -> None:
             followed_w16=True,
             evaluable=True,
             benefit_w16=True,
-            best_overall_response=BestResponse.PR,
+            best_overall_response=OverallResponse.PR,
         ),
         AnalysisRow(
             study_id="G2", **_TREATED, tumour_group="Pancreatic", followed_w16=True, evaluable=True, benefit_w16=False
@@ -188,7 +189,7 @@ def test_by_group_counts_and_json_keys() -> None:
             followed_w16=True,
             evaluable=True,
             benefit_w16=True,
-            best_overall_response=BestResponse.SD,
+            best_overall_response=OverallResponse.SD,
         ),
         AnalysisRow(
             study_id="G4",

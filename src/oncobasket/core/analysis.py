@@ -24,25 +24,7 @@ from enum import StrEnum
 
 from oncobasket.core.cohorts import CohortStatus
 from oncobasket.core.errors import InputError
-
-
-class BestResponse(StrEnum):
-    """Best overall response under RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009, section 4.4).
-
-    ``NON-CR/NON-PD`` is the best response of a patient with non-target disease only (RECIST 1.1 table 2).
-    """
-
-    CR = "CR"
-    PR = "PR"
-    SD = "SD"
-    NON_CR_NON_PD = "NON-CR/NON-PD"
-    PD = "PD"
-    NE = "NE"
-
-    @property
-    def is_objective_response(self) -> bool:
-        """Complete or partial response: the numerator of the objective response rate (RECIST 1.1 section 4.4)."""
-        return self in (BestResponse.CR, BestResponse.PR)
+from oncobasket.core.recist import OverallResponse
 
 
 class ColumnKind(StrEnum):
@@ -81,7 +63,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("followed_w16", ColumnKind.FLAG, True, "Treated, with >= 16 weeks of follow-up or an earlier event."),
     Column("evaluable", ColumnKind.FLAG, True, "Evaluable for efficacy: >= 1 full cycle and a known W16 result."),
     Column("benefit_w16", ColumnKind.FLAG, False, "CR, PR or SD at week 16; empty when not known."),
-    Column("best_overall_response", ColumnKind.TEXT, False, "RECIST 1.1 best overall response (CR ... NE)."),
+    Column("best_overall_response", ColumnKind.TEXT, False, "Best overall response (RECIST 1.1 categories)."),
     Column("best_percent_change", ColumnKind.NUMBER, False, "Best % change of the target-lesion sum from baseline."),
     Column("time_on_treatment_days", ColumnKind.INTEGER, False, "Days from first to last dose (or the cut-off)."),
     Column("treatment_ongoing", ColumnKind.FLAG, False, "Still on trial treatment at the cut-off."),
@@ -138,7 +120,7 @@ class AnalysisRow:
     cohort: str | None = None
     cohort_status: str | None = None
     benefit_w16: bool | None = None
-    best_overall_response: BestResponse | None = None
+    best_overall_response: OverallResponse | None = None
     best_percent_change: float | None = None
     time_on_treatment_days: int | None = None
     treatment_ongoing: bool | None = None

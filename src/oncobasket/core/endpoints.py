@@ -28,12 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from oncobasket.core.analysis import AnalysisRow, group_values
+from oncobasket.core.recist import OverallResponse
 from oncobasket.core.survival import ExactProportion, exact_proportion, kaplan_meier
 
 #: The conventional PFS-ratio threshold (Von Hoff et al. 2010; DOMAIN.md section 4).
 PFS_RATIO_THRESHOLD = 1.3
 #: CTCAE v5.0 grades, 0 meaning no adverse event recorded.
 GRADES: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+#: Complete or partial response: the numerator of the objective response rate (RECIST 1.1 section 4.4).
+OBJECTIVE_RESPONSES = frozenset({OverallResponse.CR, OverallResponse.PR})
 FUNNEL_STEPS: tuple[str, ...] = ("screened", "qc_passed", "matched", "offered", "treated", "followed_w16", "evaluable")
 
 
@@ -288,10 +291,7 @@ def compute_endpoints(rows: Sequence[AnalysisRow]) -> Endpoints:
         dcr_w16_evaluable=Rate.of(sum(bool(row.benefit_w16) for row in evaluable), len(evaluable)),
         dcr_w16_all_treated=Rate.of(sum(bool(row.benefit_w16) for row in followed), len(followed)),
         orr=Rate.of(
-            sum(
-                row.best_overall_response is not None and row.best_overall_response.is_objective_response
-                for row in evaluable
-            ),
+            sum(row.best_overall_response in OBJECTIVE_RESPONSES for row in evaluable),
             len(evaluable),
         ),
         pfs=survival_summary(*survival_columns(treated, "pfs")),

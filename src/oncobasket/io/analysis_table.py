@@ -32,10 +32,10 @@ from oncobasket.core.analysis import (
     AnalysisDataset,
     AnalysisMetadata,
     AnalysisRow,
-    BestResponse,
     ColumnKind,
 )
 from oncobasket.core.errors import FormatError, InputError
+from oncobasket.core.recist import OverallResponse
 
 _MISSING = frozenset({"", "NA", "N/A", "na"})
 _TRUE = frozenset({"true", "y", "yes"})
@@ -271,14 +271,14 @@ def _parse(text: str, name: str, *, source: str, line: int) -> object:
         return value
     if name == "best_overall_response":
         try:
-            return BestResponse(text.upper())
+            return OverallResponse(text.upper())
         except ValueError:
             raise FormatError(
                 f"{text!r} is not a best overall response",
                 source=source,
                 line=line,
                 field=name,
-                fix=f"use one of {', '.join(response.value for response in BestResponse)}",
+                fix=f"use one of {', '.join(response.value for response in OverallResponse)}",
             ) from None
     return text
 

@@ -24,18 +24,19 @@ mpl.use("Agg")  # no display: the plots are files
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from oncobasket.core.analysis import AnalysisRow, BestResponse
+from oncobasket.core.analysis import AnalysisRow
 from oncobasket.core.endpoints import PFS_RATIO_THRESHOLD, survival_columns
+from oncobasket.core.recist import OverallResponse
 from oncobasket.core.survival import kaplan_meier
 
 #: Grey levels and hatches per best response: distinct in greyscale and in colour-blind vision.
-_RESPONSE_STYLE: dict[BestResponse | None, tuple[str, str]] = {
-    BestResponse.CR: ("#000000", ""),
-    BestResponse.PR: ("#555555", ""),
-    BestResponse.SD: ("#999999", "//"),
-    BestResponse.NON_CR_NON_PD: ("#bbbbbb", "\\\\"),
-    BestResponse.PD: ("#ffffff", "xx"),
-    BestResponse.NE: ("#dddddd", ".."),
+_RESPONSE_STYLE: dict[OverallResponse | None, tuple[str, str]] = {
+    OverallResponse.CR: ("#000000", ""),
+    OverallResponse.PR: ("#555555", ""),
+    OverallResponse.SD: ("#999999", "//"),
+    OverallResponse.NON_CR_NON_PD: ("#bbbbbb", "\\\\"),
+    OverallResponse.PD: ("#ffffff", "xx"),
+    OverallResponse.NE: ("#dddddd", ".."),
     None: ("#eeeeee", ""),
 }
 #: The swimmer plot shows the longest-treated patients only, so that each lane stays readable in print.
@@ -80,7 +81,7 @@ def _empty(figure: Figure, message: str, scope: str) -> str:
     return _svg(figure, scope)
 
 
-def _response_legend(responses: Sequence[BestResponse | None]) -> list[Patch]:
+def _response_legend(responses: Sequence[OverallResponse | None]) -> list[Patch]:
     present = [response for response in _RESPONSE_STYLE if response in set(responses)]
     return [
         Patch(
