@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis_tables import published_funnel_rows, random_dataset
 from oncobasket.core.analysis import (
@@ -237,3 +240,13 @@ def test_a_cohort_has_one_status(tmp_path: Path) -> None:
     )
     with pytest.raises(FormatError, match=r"bad\.csv: field 'cohort_status': cohort 'c1' has two statuses"):
         read_analysis_table(path)
+
+
+@settings(max_examples=15, deadline=None)
+@given(patients=st.integers(min_value=0, max_value=60), seed=st.integers(min_value=0, max_value=100_000))
+def test_any_consistent_dataset_survives_csv(patients: int, seed: int) -> None:
+    dataset = random_dataset(patients, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "table.csv"
+        write_analysis_table(dataset, path)
+        assert read_analysis_table(path) == dataset

@@ -10,7 +10,7 @@ import pypdfium2
 import pytest
 
 from analysis_tables import published_funnel_rows, random_dataset
-from oncobasket.core.analysis import AnalysisDataset
+from oncobasket.core.analysis import AnalysisDataset, AnalysisRow
 from oncobasket.core.endpoints import compute_endpoints
 from oncobasket.core.trial_report import cohort_lines, funnel_steps
 from oncobasket.io.report import ReportFiles, ReportSource, write_trial_report
@@ -93,3 +93,32 @@ def test_cohort_lines_count_treated_evaluable_and_benefit() -> None:
     line = lines[0]
     assert (line.treated, line.evaluable, line.benefit) == (186, 145, 58)
     assert line.thresholds == "stage 2 on >= 1 of 8; promising on >= 5 of 24"
+
+
+@pytest.mark.parametrize(
+    ("status", "waits_for"),
+    [
+        ("stage1_open", "6 more patient(s) for stage 1"),
+        ("stage1_full", "week-16 results of stage 1 (1 of 8 known)"),
+        ("stage2_open", "22 more patient(s) for stage 2"),
+        ("promising", "the decision on an expansion cohort"),
+        ("closed_futility", "nothing (closed)"),
+    ],
+)
+def test_what_a_cohort_waits_for(status: str, waits_for: str) -> None:
+    # Two treated patients, one evaluable (no benefit), under the DRUP rule 0/8, 4/24.
+    common = {
+        "qc_passed": True,
+        "matched": True,
+        "offered": True,
+        "treated": True,
+        "drug": "olaparib",
+        "cohort": "BRCA2 loss / Breast / olaparib",
+        "cohort_status": status,
+    }
+    rows = [
+        AnalysisRow(study_id="C1", **common, followed_w16=True, evaluable=True, benefit_w16=False),
+        AnalysisRow(study_id="C2", **common, followed_w16=False, evaluable=False),
+    ]
+    (line,) = cohort_lines(rows)
+    assert line.waits_for == waits_for

@@ -141,8 +141,10 @@ def _waits_for(status: str | None, treated: int, evaluable: int, rule: TwoStageR
             return "the decision on an expansion cohort"
         case CohortStatus.SUSPENDED:
             return "resumption"
+        case CohortStatus.EXPANSION:
+            return "expansion patients (the rule is done)"
         case _:
-            return "nothing (closed or expanding)"
+            return "nothing (closed)"
 
 
 def cohort_rule_text(rule: TwoStageRule = DRUP_RULE) -> str:
