@@ -250,3 +250,19 @@ def test_any_consistent_dataset_survives_csv(patients: int, seed: int) -> None:
         path = Path(folder) / "table.csv"
         write_analysis_table(dataset, path)
         assert read_analysis_table(path) == dataset
+
+
+def test_quoted_cells_with_commas_and_line_breaks_keep_their_line_numbers(tmp_path: Path) -> None:
+    header = "study_id,qc_passed,matched,offered,treated,followed_w16,evaluable,drug,cohort"
+    path = tmp_path / "quoted.csv"
+    path.write_text(
+        f'{header}\nQ1,true,true,true,true,false,false,olaparib,"BRCA2 loss, Breast"\n'
+        'Q2,true,true,true,true,false,false,olaparib,"two\nlines"\n'
+        "Q3,true,false,true,false,false,false,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FormatError, match=r"quoted\.csv:5: field 'offered'"):
+        read_analysis_table(path)
+    path.write_text(f'{header}\nQ1,true,true,true,true,false,false,olaparib,"open quote\n', encoding="utf-8")
+    with pytest.raises(FormatError, match=r"quoted\.csv:2: not valid CSV"):
+        read_analysis_table(path)

@@ -139,22 +139,32 @@ def _csv_records(path: Path) -> tuple[dict[str, str], list[str], Iterator[tuple[
             "no header row", source=path.name, fix=f"start the table with a header row: {','.join(REQUIRED_COLUMNS)}"
         )
     header_line = index + 1
-    header = [cell.strip() for cell in next(csv.reader([lines[index]]))]
+    # One reader over the rest of the file, so that a quoted cell may hold a line break as CSV allows;
+    # reader.line_num is then the file line where each record ends.
+    reader = csv.reader(io.StringIO("\n".join(lines[index:]) + "\n"), strict=True)
+    header = [cell.strip() for cell in next(reader)]
 
     def records() -> Iterator[tuple[int, list[str]]]:
-        for number in range(header_line + 1, len(lines) + 1):
-            raw = lines[number - 1]
-            if not raw.strip():
-                continue
-            cells = next(csv.reader([raw]))
-            if len(cells) != len(header):
-                raise FormatError(
-                    f"{len(cells)} cells where the header has {len(header)}",
-                    source=path.name,
-                    line=number,
-                    fix="give one cell per column (quote cells that contain commas)",
-                )
-            yield number, cells
+        try:
+            for cells in reader:
+                number = header_line + reader.line_num - 1
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) != len(header):
+                    raise FormatError(
+                        f"{len(cells)} cells where the header has {len(header)}",
+                        source=path.name,
+                        line=number,
+                        fix="give one cell per column (quote cells that contain commas)",
+                    )
+                yield number, cells
+        except csv.Error as error:
+            raise FormatError(
+                f"not valid CSV ({error})",
+                source=path.name,
+                line=header_line + reader.line_num - 1,
+                fix="close every quoted cell",
+            ) from None
 
     return metadata, header, records()
 
