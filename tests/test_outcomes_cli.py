@@ -128,3 +128,29 @@ def test_outcome_record_is_only_a_path_with_a_reason(cli: Cli) -> None:
     assert "computed from tumour assessments" in error
     recorded = cli.json("outcome", "record", "IMP-0001", "--outcome", "no_benefit", "--reason", "clinical progression")
     assert recorded["outcome"] == "no_benefit"
+
+
+def test_the_registry_gives_the_analysis_dataset_endpoints_and_the_patient_report(cli: Cli, tmp_path: Path) -> None:
+    import pypdfium2
+
+    cli.json("treatment", "start", "IMP-0001", "--date", "2026-02-10", *DOSES)
+    cli.json("assess", "IMP-0001", "--file", str(EXAMPLE / "OB-0001.json"))
+    table = tmp_path / "analysis.csv"
+    exported = cli.json("export", "analysis", "--as-of", "2026-11-30", "--out", str(table))
+    assert (exported["rows"], exported["treated"]) == (0, 0)  # no screening recorded: nobody screened
+    endpoints = cli.json("endpoints", "--as-of", "2026-11-30")
+    assert endpoints["funnel"]["screened"] == 0
+    out = tmp_path / "reports"
+    code, _, err = cli.run("report", "patient", "IMP-0001", "--out", str(out))
+    assert code == 0, err
+    html = (out / "IMP-0001.html").read_text(encoding="utf-8")
+    for section in ("Molecular profile", "Matches", "Tumour-board decisions", "Treatment", "Responses"):
+        assert section in html
+    assert "PR on 2026-06-02 (day 112): disease control at week 16" in html
+    assert (out / "IMP-0001.pdf").stat().st_mode & 0o077 == 0
+    document = pypdfium2.PdfDocument(str(out / "IMP-0001.pdf"))
+    try:
+        histogram = document[0].render(scale=0.5).to_pil().convert("L").histogram()
+    finally:
+        document.close()
+    assert sum(histogram[:128]) / sum(histogram) > 0.005, "the first page is (almost) blank"

@@ -185,9 +185,9 @@ def _states() -> dict[str, cohorts.CohortState]:
     [
         ("stage1_full", ["stage 1 is full", "2 patients of stage 1 are evaluated at week 16",
                          "the protocol's two-stage rule 0/2, 1/4, after Simon 1989; DOMAIN.md section 3",
-                         "record their week-16 outcomes with `oncobasket outcome record`",
+                         "record their tumour assessments (`oncobasket assess`), which compute the week-16 outcomes",
                          "enrolment reopens when stage 2 opens (1 or more stage-1 benefits)"]),
-        ("stage2_full", ["stage 2 is full: all 4 places are taken", "`oncobasket outcome record`"]),
+        ("stage2_full", ["stage 2 is full: all 4 places are taken", "`oncobasket assess`"]),
         ("suspended", ["the cohort is suspended (safety review); resume it first with `oncobasket cohort resume`"]),
         ("promising", ["promising: open an expansion cohort", "`oncobasket cohort expand`"]),
         ("closed_futility", ["closed for futility (0 benefits in stage 1, r1 = 0)", "never reopens",

@@ -117,7 +117,7 @@ def test_a_decision_for_a_cohort_with_stage_1_full_warns_that_enrolment_will_wai
         f"cohort '{ERBB2_COHORT}' does not take patients now; the decision is recorded and enrolment will wait: "
         "stage 1 is full"
     )
-    assert "`oncobasket outcome record`" in warning
+    assert "`oncobasket assess`" in warning
     assert show_patient(trial, "IMP-0003")["decision"]["decision"] == "B"
     (event,) = [item for item in audit_trail(trial, "IMP-0003") if item["action"] == "decision.record"]
     assert event["after"]["cohort"] == ERBB2_COHORT
@@ -148,7 +148,7 @@ def test_enrolling_into_a_held_cohort_says_what_to_do(trial: Registry) -> None:
     message = str(refused.value)
     assert message.startswith(f"cohort '{ERBB2_COHORT}' does not accept patients: stage 1 is full")
     assert "the protocol's two-stage rule 0/2, 1/4, after Simon 1989; DOMAIN.md section 3" in message
-    assert "record their week-16 outcomes with `oncobasket outcome record`" in message
+    assert "record their tumour assessments (`oncobasket assess`), which compute the week-16 outcomes" in message
     assert "enrolment reopens when stage 2 opens" in message
 
 
@@ -158,7 +158,7 @@ def test_an_enrolled_patient_is_not_enrolled_again_and_is_told_what_to_do(trial:
     with pytest.raises(ConflictError) as refused:
         enrol_patient(trial, "IMP-0001")
     assert f"place 1 of cohort '{BRAF_COHORT}'" in str(refused.value)
-    assert "record the week-16 outcome with `oncobasket outcome record IMP-0001`" in str(refused.value)
+    assert "the week-16 outcome must be known first (`oncobasket assess IMP-0001`" in str(refused.value)
 
 
 def test_pooled_counts_after_the_decision_name_the_cohort(trial: Registry) -> None:

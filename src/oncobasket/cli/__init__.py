@@ -17,6 +17,7 @@ from oncobasket.cli import (  # noqa: F401 - importing registers the commands
     demo,
     endpoints,
     enrolment,
+    export,
     matching,
     outcomes,
     patients,

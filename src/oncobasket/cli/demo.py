@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -125,6 +126,13 @@ _DEMO_SCRIPT: tuple[tuple[str, str], ...] = (
     ("12. Where every cohort stands", "cohort list {db}"),
     ("", "cohort show 1 {db}"),
     ("13. The audit trail of one patient", "audit --patient OB-0001 {db}"),
+    (
+        "14. The analysis dataset as the registry stands today, the endpoints with exact intervals, the trial report",
+        "export analysis --as-of {today} --out {workdir}/analysis.csv {db}",
+    ),
+    ("", "endpoints --as-of {today} {db}"),
+    ("", "report --as-of {today} --out {workdir}/report {db}"),
+    ("15. The tumour board's report of one patient", "report patient OB-0001 --out {workdir}/report {db}"),
 )
 
 
@@ -138,6 +146,8 @@ def _demo_steps(examples: Path, workdir: Path) -> list[tuple[str, str, list[str]
         "workdir": shlex.quote(str(workdir)),
         "db": f"--database-url {shlex.quote('sqlite:///' + str(workdir / 'trial.db'))} --user demo-coordinator",
         "labs": _DEMO_LABS,
+        # The cut-off is today: the demo's registry is as it stands now.
+        "today": datetime.now(UTC).date().isoformat(),
     }
     # Shown with the examples folder shortened; everything else as it is run.
     shown_values = {**values, "run": "examples/tso500/run_2026-01", "examples": "examples"}
@@ -167,3 +177,4 @@ def demo(
             typer.echo(f"$ oncobasket {shown}")
             app(arguments, standalone_mode=False)
     typer.echo(f"\nThe demo's registry is {workdir / 'trial.db'}; its batch screen is {workdir / 'matches.tsv'}.")
+    typer.echo(f"The trial report is {workdir / 'report' / 'trial_report.pdf'} (and .html beside it).")

@@ -8,9 +8,8 @@ through the same code from there (ARCHITECTURE.md "Endpoints").
 from __future__ import annotations
 
 import datetime
-import importlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -39,22 +38,10 @@ def _dataset(as_of: str | None, table: Path | None, database_url: str, user: str
         cut_off = datetime.date.fromisoformat(as_of)
     except ValueError:
         raise InputError(f"{as_of!r} is not a date", field="--as-of", fix="write the cut-off as YYYY-MM-DD") from None
-    build = _registry_builder()
-    dataset: AnalysisDataset = _on_registry(database_url, user, build, as_of=cut_off)
+    from oncobasket.services.analysis import build_analysis_dataset
+
+    dataset: AnalysisDataset = _on_registry(database_url, user, build_analysis_dataset, as_of=cut_off)
     return dataset
-
-
-def _registry_builder() -> Any:
-    """``services.analysis.build_analysis_dataset``, which the registry's export provides (issue 8/9)."""
-    try:
-        module = importlib.import_module("oncobasket.services.analysis")
-        return module.build_analysis_dataset
-    except (ModuleNotFoundError, AttributeError):
-        raise InputError(
-            "this version cannot yet build the analysis dataset from the registry",
-            field="--as-of",
-            fix="export the dataset to a table and give it with --table FILE",
-        ) from None
 
 
 def endpoints(  # noqa: PLR0917 - Typer maps each parameter to an option
@@ -145,3 +132,22 @@ def _safe_url(database_url: str) -> str:
     credentials, _, host = rest.rpartition("@")
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}@{host}"
+
+
+@report_app.command("patient")
+def report_patient(
+    study_id: Annotated[str, typer.Argument(help="Study ID.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for STUDY_ID.html and STUDY_ID.pdf.")],
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+) -> None:
+    """The per-patient tumour-board report: profile with QC caveats, matches with reasons and evidence,
+    decision history, treatment and responses."""
+    from oncobasket import __version__
+    from oncobasket.io.patient_report import write_patient_report
+    from oncobasket.services.patient_report import patient_report_data
+
+    data = _on_registry(database_url, user, patient_report_data, study_id)
+    files = write_patient_report(data, out, software=f"oncobasket {__version__}")
+    typer.echo(f"wrote {files.html}")
+    typer.echo(f"wrote {files.pdf}")

@@ -508,14 +508,16 @@ def refusal(state: CohortState) -> str | None:
         return (
             f"stage 1 is full: enrolment is held until {_patients(pending)} of stage 1 "
             f"{'is' if pending == 1 else 'are'} evaluated at week 16 ({_rule_source(rule)}); record their "
-            "week-16 outcomes with `oncobasket outcome record`: enrolment reopens when stage 2 opens "
+            "tumour assessments (`oncobasket assess`), which compute the week-16 outcomes: enrolment reopens when "
+            "stage 2 opens "
             f"({rule.r1 + 1} or more stage-1 benefits) or when a patient found not evaluable frees a place"
         )
     if status is CohortStatus.STAGE2_FULL:
         return (
             f"stage 2 is full: all {rule.n} places are taken and {counted.rule_pending} await week-16 evaluation "
-            f"({_rule_source(rule)}); record their outcomes with "
-            "`oncobasket outcome record`: a patient found not evaluable frees a place for a replacement, and "
+            f"({_rule_source(rule)}); record their assessments (`oncobasket assess`) and treatment ends "
+            "(`oncobasket treatment end`), which compute the outcomes: a patient found not evaluable frees a place "
+            "for a replacement, and "
             "the cohort then becomes promising (and may open an expansion) or closes"
         )
     if status is CohortStatus.SUSPENDED:
@@ -538,7 +540,7 @@ def refusal(state: CohortState) -> str | None:
     if status is CohortStatus.EXPANSION:
         return (
             f"the expansion cohort is full: its {state.expansion_places} places are taken; a patient found not "
-            "evaluable frees a place (`oncobasket outcome record`), otherwise take the case back to the tumour board"
+            "evaluable frees a place (`oncobasket treatment end`), otherwise take the case back to the tumour board"
         )
     return f"no place is left in the cohort ({status.value}); record the pending week-16 outcomes first"
 

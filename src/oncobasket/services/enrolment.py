@@ -61,8 +61,9 @@ def record_not_treated(
         if enrolments:
             raise ConflictError(
                 f"patient '{study_id}' is enrolled in a cohort; a reason for not treating applies only to "
-                "patients who did not start trial treatment: for an enrolled patient record the week-16 outcome "
-                f"with `oncobasket outcome record {study_id}` (not_evaluable when treatment stopped early)"
+                "patients who did not start trial treatment: for an enrolled patient record the treatment "
+                f"(`oncobasket treatment start|end {study_id}`) and assessments (`oncobasket assess {study_id}`), "
+                "which compute the week-16 outcome (not evaluable when treatment stopped before one full cycle)"
             )
         row = repository.add_not_treated(
             session, patient_id=patient.id, reason=str(reason), criterion=criterion, note=note, recorded_at=now
@@ -119,8 +120,9 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
                 raise ConflictError(
                     f"patient '{study_id}' is already enrolled (place {enrolment.position + 1} of cohort "
                     f"'{_cohort_name(session, enrolment.cohort_id)}', outcome {enrolment.outcome}); a patient "
-                    "takes one place at a time and never two in the same cohort: record the week-16 outcome "
-                    f"with `oncobasket outcome record {study_id}` before a new decision moves the patient on"
+                    "takes one place at a time and never two in the same cohort: the week-16 outcome must be known "
+                    f"first (`oncobasket assess {study_id}`, or `oncobasket outcome record {study_id} --reason TEXT`) "
+                    "before a new decision moves the patient on"
                 )
         eligible, failed_criteria = _decision_in_force_eligibility(session, patient, decision, on=now.date())
         if not eligible and override_reason is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -69,7 +69,9 @@ class PatientOutcomes:
     notes: tuple[str, ...] = ()
 
 
-def treatment_record(session: Session, treatment: Treatment, *, patient_id: int) -> TreatmentRecord:
+def treatment_record(
+    session: Session, treatment: Treatment, *, patient_id: int, recorded_by: datetime | None = None
+) -> TreatmentRecord:
     """The treatment as the pure core's checked value, built from the rows in force."""
     cycles = tuple(
         Cycle(
@@ -89,10 +91,10 @@ def treatment_record(session: Session, treatment: Treatment, *, patient_id: int)
             delay_days=row.delay_days,
             delay_reason=row.delay_reason,
         )
-        for row in treatment_records.cycles_in_force(session, treatment_id=treatment.id)
+        for row in treatment_records.cycles_in_force(session, treatment_id=treatment.id, recorded_by=recorded_by)
     )
-    end_row = treatment_records.end_in_force(session, treatment_id=treatment.id)
-    contacts = treatment_records.follow_ups_in_force(session, patient_id=patient_id)
+    end_row = treatment_records.end_in_force(session, treatment_id=treatment.id, recorded_by=recorded_by)
+    contacts = treatment_records.follow_ups_in_force(session, patient_id=patient_id, recorded_by=recorded_by)
     death_date = next((row.death_date for row in contacts if row.death_date is not None), None)
     return TreatmentRecord(
         cycles=cycles,
@@ -117,9 +119,11 @@ def assessment_document(rows: Sequence[TumourAssessment], *, start: date) -> dic
     }
 
 
-def assessment_record(session: Session, *, patient_id: int, study_id: str, start: date) -> AssessmentRecord | None:
+def assessment_record(
+    session: Session, *, patient_id: int, study_id: str, start: date, recorded_by: datetime | None = None
+) -> AssessmentRecord | None:
     """The patient's recorded assessments as the core's checked value (None before a baseline is recorded)."""
-    rows = treatment_records.assessments_in_force(session, patient_id=patient_id)
+    rows = treatment_records.assessments_in_force(session, patient_id=patient_id, recorded_by=recorded_by)
     if not any(row.kind == "baseline" for row in rows):
         return None
     return parse_assessment_mapping(
@@ -151,10 +155,12 @@ def patient_outcomes(
     response_settings: ResponseSettings | None = None,
     outcome_settings: OutcomeSettings | None = None,
     as_of: date | None = None,
+    recorded_by: datetime | None = None,
 ) -> PatientOutcomes:
-    """Derive everything for ``patient`` as the registry stands, on ``as_of`` (default: today)."""
+    """Derive everything for ``patient`` as the registry stands, on ``as_of`` (default: today); with
+    ``recorded_by``, from the entries recorded before then only (a data cut-off)."""
     today = as_of if as_of is not None else registry.now().date()
-    treatment = treatment_records.treatment_of(session, patient_id=patient.id)
+    treatment = treatment_records.treatment_of(session, patient_id=patient.id, recorded_by=recorded_by)
     if treatment is None:
         return PatientOutcomes(
             None,
@@ -173,8 +179,10 @@ def patient_outcomes(
         _, protocol = _stored_protocol(session)
     responses = response_settings if response_settings is not None else protocol.response_settings
     outcomes = outcome_settings if outcome_settings is not None else protocol.outcome_settings
-    record = treatment_record(session, treatment, patient_id=patient.id)
-    assessments = assessment_record(session, patient_id=patient.id, study_id=patient.study_id, start=record.start)
+    record = treatment_record(session, treatment, patient_id=patient.id, recorded_by=recorded_by)
+    assessments = assessment_record(
+        session, patient_id=patient.id, study_id=patient.study_id, start=record.start, recorded_by=recorded_by
+    )
     evaluation = evaluate(assessments, responses) if assessments is not None else None
     judged = evaluability(record, as_of=max(today, record.cycles[-1].start), settings=outcomes)
     if evaluation is not None:
@@ -200,7 +208,7 @@ def patient_outcomes(
     known_alive = [item.date for item in series if record.death_date is None or item.date <= record.death_date]
     survival = overall_survival(record, known_alive=known_alive)
     ratio = None
-    prior = treatment_records.prior_treatments_in_force(session, patient_id=patient.id)
+    prior = treatment_records.prior_treatments_in_force(session, patient_id=patient.id, recorded_by=recorded_by)
     if pfs is not None and prior:
         last = prior[-1]
         if last.progression_date is not None:
