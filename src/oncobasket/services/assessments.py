@@ -13,6 +13,7 @@ transaction (``services.week16``).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -80,17 +81,19 @@ def record_assessments(
                 source=source,
                 fix="leave out --correct to add new assessments",
             )
-        for _, entry, old in changes:
+        stored_rows = [
             _store(session, patient_id=patient.id, entry=entry, corrects=old, reason=reason, at=now)
+            for _, entry, old in changes
+        ]
         # Checked once more on everything recorded (new lesion ids, dates), before the transaction commits.
         assessment_record(session, patient_id=patient.id, study_id=study_id, start=start)
-        for action, entry, old in changes:
+        for (action, entry, old), row in zip(changes, stored_rows, strict=True):
             registry.audit(
                 session,
                 at=now,
                 action="assessment.correct" if action == "correct" else "assessment.record",
                 entity="tumour_assessment",
-                entity_id=None,
+                entity_id=row.id,
                 study_id=study_id,
                 before=dict(old.document) if old is not None else None,
                 after={"kind": entry["kind"], "date": entry["date"], "entry": entry["document"], "file": file.name},
@@ -158,13 +161,13 @@ def _store(
     entry: dict[str, Any],
     corrects: TumourAssessment | None,
     reason: str | None,
-    at: Any,
-) -> None:
+    at: datetime,
+) -> TumourAssessment:
     """One assessment row with its lesion rows (baseline: sites and diameters; follow-up: measurements)."""
     raw = entry["document"]
     row = TumourAssessment(
         patient_id=patient_id,
-        assessment_date=_date(entry["date"]),
+        assessment_date=date.fromisoformat(entry["date"]),
         kind=entry["kind"],
         method=raw.get("method"),
         new_lesions=raw.get("new_lesions") if entry["kind"] == "follow_up" else None,
@@ -200,9 +203,4 @@ def _store(
         for lesion_id, status in raw.get("non_target_lesions", {}).items():
             session.add(LesionMeasurement(assessment_id=row.id, lesion=lesion_id, target=False, status=status))
     session.flush()
-
-
-def _date(text: str) -> Any:
-    from datetime import date
-
-    return date.fromisoformat(text)
+    return row
