@@ -452,13 +452,21 @@ def test_truncated_mid_row(examples: Path, tmp_path: Path) -> None:
     cut = text.index("NM_000546.5:c.818G>A")
     path = _write(tmp_path, text[:cut])
     line = _line_of(text, "NM_000546.5:c.818G>A")
-    message = _error(path)
-    assert f":{line}: field '[Small Variants]': row has 9 cells, the header has 11" in message
+    assert f":{line}: the file ends inside a line (no line end after the last one)" in _error(path)
+    path = _write(tmp_path, text[:cut] + "\n")
+    assert f":{line}: field '[Small Variants]': row has 9 cells, the header has 11" in _error(path)
+
+
+def test_cut_inside_the_last_cell(examples: Path, tmp_path: Path) -> None:
+    # Issue 13: a copy cut inside its last cell kept every column and gave a corrupted value (exon 24/2).
+    text = _example_text(examples).rstrip("\t\n")
+    path = _write(tmp_path, text[:-1])
+    assert "the file ends inside a line" in _error(path)
 
 
 def test_truncated_after_a_section_header(examples: Path, tmp_path: Path) -> None:
     text = _example_text(examples)
-    path = _write(tmp_path, text[: text.index("[Small Variants]") + len("[Small Variants]\t\t\n")])
+    path = _write(tmp_path, text[: text.index("\n", text.index("[Small Variants]")) + 1])
     line = _line_of(text, "[Small Variants]")
     assert f":{line}: field '[Small Variants]': section [Small Variants] has no rows" in _error(path)
 
@@ -639,8 +647,11 @@ def test_cnv_vcf_truncated_record(examples: Path, tmp_path: Path) -> None:
     folder = _side_folder(examples, tmp_path)
     vcf = folder / "OB-0001-D_CopyNumberVariants.vcf"
     text = vcf.read_text()
-    vcf.write_text(text[: text.index("ANT=CCNE1")])
+    vcf.write_text(text[: text.index("ANT=CCNE1")] + "\n")
     with pytest.raises(FormatError, match="record has 8 columns, the header has 10"):
+        read_tso500(folder, ProfileSettings())
+    vcf.write_text(text[: text.index("ANT=CCNE1")])
+    with pytest.raises(FormatError, match="the file ends inside a line"):
         read_tso500(folder, ProfileSettings())
 
 

@@ -179,8 +179,11 @@ def test_bad_status(examples: Path, tmp_path: Path) -> None:
 def test_truncated_metrics_row(examples: Path, tmp_path: Path) -> None:
     text = _metrics_path(examples).read_text()
     path = tmp_path / "MetricsOutput.tsv"
-    path.write_text(text[: text.index("\t98.6")])
+    path.write_text(text[: text.index("\t98.6")] + "\n")
     with pytest.raises(FormatError, match=r"field '\[DNA Expanded Metrics\]': row has 3 cells, the header has 13"):
+        read_metrics_output(path)
+    path.write_text(text[: text.index("\t98.6")])
+    with pytest.raises(FormatError, match=r"MetricsOutput.tsv:48: the file ends inside a line"):
         read_metrics_output(path)
 
 

@@ -7,9 +7,32 @@ to fix it, on one line, and never carries personal data.
 
 from __future__ import annotations
 
+#: The longest stretch of one value an error message repeats, and the longest message. A value copied
+#: from a damaged file can be a megabyte long: an error is one line a person reads, not a dump.
+MAX_SHOWN_VALUE = 120
+MAX_MESSAGE = 1000
+
+
+def shown(value: object, limit: int = MAX_SHOWN_VALUE) -> str:
+    """``value`` as text for a message: one line, clipped to ``limit`` characters with the length said."""
+    text = " ".join(str(value).split())
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def clip_message(text: str) -> str:
+    """One line; every word longer than :data:`MAX_SHOWN_VALUE` clipped, the whole to :data:`MAX_MESSAGE`."""
+    words = [word if len(word) <= MAX_SHOWN_VALUE else shown(word) for word in text.split()]
+    line = " ".join(words)
+    return line if len(line) <= MAX_MESSAGE else f"{line[:MAX_MESSAGE]}... (message clipped)"
+
 
 class OncoBasketError(Exception):
-    """Root of every error OncoBasket raises on purpose."""
+    """Root of every error OncoBasket raises on purpose. Its text is always one clipped line."""
+
+    def __str__(self) -> str:
+        return clip_message(super().__str__())
 
 
 class InputError(OncoBasketError):
@@ -35,6 +58,10 @@ class InputError(OncoBasketError):
         self.fix = fix
         super().__init__(self._compose())
 
+    def __str__(self) -> str:
+        # Composed and clipped part by part already: the source path is kept whole, however long.
+        return str(self.args[0])
+
     def _compose(self) -> str:
         where = ""
         if self.source is not None:
@@ -45,11 +72,13 @@ class InputError(OncoBasketError):
         if where:
             parts.append(where)
         if self.field is not None:
-            parts.append(f"field '{self.field}'")
-        text = ": ".join([*parts, self.rule]) if parts else self.rule
+            parts.append(f"field '{shown(self.field)}'")
+        # One line, always: a value copied from a file must not break the message in two, nor make it
+        # a megabyte long (clip_message).
+        rule = clip_message(self.rule)
+        text = ": ".join([*parts, rule]) if parts else rule
         if self.fix:
-            text = f"{text}; {self.fix}"
-        # One line, always: a value copied from a file must not break the message in two.
+            text = f"{text}; {clip_message(self.fix)}"
         return " ".join(text.split())
 
 

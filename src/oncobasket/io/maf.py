@@ -13,18 +13,18 @@ Res 2018), whose default non-synonymous classes decide what goes into ``alterati
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
+import math
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oncobasket.core.errors import FormatError, InputError
+from oncobasket.core.errors import FormatError, InputError, shown
 from oncobasket.core.genes import current_symbol
 from oncobasket.core.profiles import Alteration, AlterationKind, GenomeBuild, MolecularProfile, ProfileSettings
 from oncobasket.core.protein import ProteinChange, parse_protein_change
+from oncobasket.io.files import check_regular_file, read_regular_bytes
 from oncobasket.io.sample_statuses import SampleStatuses, status_columns
 
 #: Variant_Classification values that change the protein: maftools' default ``vc_nonSyn``
@@ -120,6 +120,9 @@ _MAF_COLUMNS = frozenset(
     }
 )
 _MAX_WARNINGS_PER_SAMPLE = 50
+#: More reads than any sequencer run yields at one position (a NovaSeq X 25B flow cell gives about
+#: 2.6e10 reads in all): a larger count is a damaged cell, not a depth.
+_MAX_READ_COUNT = 1e12
 
 
 @dataclass(slots=True)
@@ -142,6 +145,7 @@ def read_maf(path: Path, settings: ProfileSettings = ProfileSettings()) -> list[
     ``settings.build``.
     """
     source = str(path)
+    check_regular_file(path)
     if not path.is_file():
         raise FormatError("no such file", source=source, fix="check the path")
     text = _read_text(path, source)
@@ -260,16 +264,18 @@ class _RowReader:
         try:
             number = float(value)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             raise FormatError(
-                f"'{value}' is not a number",
+                f"'{shown(value)}' is not a number",
                 source=self.source,
                 line=line,
                 field=name,
                 fix=f"write {name} as a {'whole number' if integer else 'number'}, or leave it empty",
-            ) from None
-        if integer and (number < 0 or number != int(number)):
+            )
+        if integer and (number < 0 or number != int(number) or number > _MAX_READ_COUNT):
             raise FormatError(
-                f"'{value}' is not a read count",
+                f"'{shown(value)}' is not a read count",
                 source=self.source,
                 line=line,
                 field=name,
@@ -508,7 +514,7 @@ def _check_required_columns(header: Sequence[str], source: str, line: int) -> No
 
 
 def _read_text(path: Path, source: str) -> str:
-    raw = path.read_bytes()
+    raw = read_regular_bytes(path)
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
@@ -544,12 +550,15 @@ def _check_last_row(text: str, header_cells: int, source: str) -> None:
 
 
 def _data_lines(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of every line that is not a ``#`` comment; handles \\n, \\r\\n and \\r."""
-    for number, cells in enumerate(
-        csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE), 1
-    ):
-        if cells and cells[0].startswith("#"):
+    """(line number, cells) of every line that is not a ``#`` comment; handles \\n, \\r\\n and \\r.
+
+    A MAF has no quoting (GDC MAF specification: tab-separated, one row per line), so a line is cut at
+    its tabs, not by the ``csv`` module, which refuses a cell over 128 KiB and a NUL character with
+    errors of its own.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line or line.startswith("#"):
             continue
-        if not cells:
-            continue
-        yield number, cells
+        yield number, line.split("\t")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from oncobasket.core.errors import FormatError
 from oncobasket.core.profiles import MolecularProfile, ProfileSettings
+from oncobasket.io.files import check_regular_file, open_regular
 
 
 def read_profiles(paths: list[Path], settings: ProfileSettings = ProfileSettings()) -> list[MolecularProfile]:
@@ -20,6 +21,7 @@ def read_profiles(paths: list[Path], settings: ProfileSettings = ProfileSettings
     for path in paths:
         if not path.exists():
             raise FormatError("no such file or folder", source=str(path), fix="check the path")
+        check_regular_file(path)
         kind = sniff(path)
         if kind == "tso500":
             profiles.extend(tso500.read_tso500(path, settings))
@@ -80,7 +82,7 @@ def _first_text(path: Path, size: int = 65536) -> str:
     import gzip
     import zlib
 
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         raw = handle.read(size)
     if raw[:2] == b"\x1f\x8b":
         try:

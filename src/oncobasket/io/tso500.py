@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from oncobasket.core.errors import FormatError, InputError
+from oncobasket.core.errors import FormatError, InputError, shown
 from oncobasket.core.genes import current_symbol
 from oncobasket.core.profiles import (
     Alteration,
@@ -39,6 +40,7 @@ from oncobasket.core.profiles import (
     copy_number_from_fold_change,
 )
 from oncobasket.core.protein import parse_protein_change
+from oncobasket.io.files import check_regular_file
 from oncobasket.io.tso500_metrics import (
     MISSING,
     MetricsOutput,
@@ -148,6 +150,7 @@ def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> li
     inside it or, failing that, from ``../MetricsOutput.tsv``. A single file is read on its own (no QC).
     """
     _check_settings(settings)
+    check_regular_file(path)
     if path.is_file():
         parts = _read_combined(path, settings)
         parts.warnings.append(_NO_QC)
@@ -160,7 +163,7 @@ def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> li
     sample_folders = [
         folder for folder in sorted(results.iterdir()) if folder.is_dir() and _recognised_files(folder, recursive=True)
     ]
-    if results is path and not (path / METRICS_NAME).is_file():
+    if results is path and not _file_there(path / METRICS_NAME):
         # A folder of runs (e.g. one per sequencing run, as a lab archives them): each run keeps its own
         # MetricsOutput.tsv, so read each run folder on its own rather than as one sample with no QC.
         runs = [folder for folder in sample_folders if _is_run_folder(folder)]
@@ -177,7 +180,7 @@ def read_tso500(path: Path, settings: ProfileSettings = ProfileSettings()) -> li
             fix="give a TSO500 run folder, its Results folder, a sample folder or a CombinedVariantOutput file",
         )
     metrics_file = results / METRICS_NAME
-    metrics = read_metrics_output(metrics_file) if metrics_file.is_file() else None
+    metrics = read_metrics_output(metrics_file) if _file_there(metrics_file) else None
     profiles: list[MolecularProfile] = []
     for folder in sample_folders:
         profiles.extend(_read_sample_folder(folder, settings, metrics))
@@ -208,25 +211,34 @@ def _check_settings(settings: ProfileSettings) -> None:
 
 
 def _recognised_files(folder: Path, *, recursive: bool) -> list[Path]:
+    """The result files in ``folder``; one named like a result but not a regular file (a FIFO) is refused."""
     candidates = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(
-        item
-        for item in candidates
-        if item.is_file() and (item.name.endswith(COMBINED_SUFFIX) or item.name.endswith(_SIDE_SUFFIXES))
-    )
+    found = []
+    for item in candidates:
+        if not (item.name.endswith(COMBINED_SUFFIX) or item.name.endswith(_SIDE_SUFFIXES)) or item.is_dir():
+            continue
+        check_regular_file(item)
+        if item.exists():  # a dangling symbolic link is no result
+            found.append(item)
+    return sorted(found)
+
+
+def _file_there(path: Path) -> bool:
+    """Something other than a folder is at ``path``: reading it refuses a FIFO or device (io/files.py)."""
+    return path.exists() and not path.is_dir()
 
 
 def _is_run_folder(folder: Path) -> bool:
     """A run folder (``Results/`` inside) or a run's Results folder (``MetricsOutput.tsv`` inside)."""
-    return (folder / "Results").is_dir() or (folder / METRICS_NAME).is_file()
+    return (folder / "Results").is_dir() or _file_there(folder / METRICS_NAME)
 
 
 def _sample_metrics_path(folder: Path) -> Path | None:
-    own = sorted(item for item in folder.glob(f"*{METRICS_NAME}") if item.is_file())
+    own = sorted(item for item in folder.glob(f"*{METRICS_NAME}") if _file_there(item))
     if own:
         return own[0]
     parent = folder.parent / METRICS_NAME
-    return parent if parent.is_file() else None
+    return parent if _file_there(parent) else None
 
 
 def _side_prefix(name: str) -> tuple[str, str]:
@@ -514,19 +526,105 @@ def _tmb(values: dict[str, tuple[int, str]], settings: ProfileSettings, source: 
     per_mb = _number(values, "Total TMB", source)
     if per_mb is None:
         return None
+    coding_region_mb = _number(values, "Coding Region Size in Megabases", source)
+    eligible_variants = _integer_value(values, "Number of Passing Eligible Variants", source)
+    _check_tmb(
+        per_mb,
+        coding_region_mb,
+        eligible_variants,
+        source=source,
+        lines={key: line for key, (line, _) in values.items()},
+    )
     return Tmb(
         per_mb=per_mb,
         tmb_class=classify_tmb(per_mb, settings.tmb_thresholds),
-        coding_region_mb=_number(values, "Coding Region Size in Megabases", source),
-        eligible_variants=_integer_value(values, "Number of Passing Eligible Variants", source),
+        coding_region_mb=coding_region_mb,
+        eligible_variants=eligible_variants,
     )
+
+
+def _check_tmb(
+    per_mb: float,
+    coding_region_mb: float | None,
+    eligible_variants: int | None,
+    *,
+    source: str,
+    lines: dict[str, int],
+    names: tuple[str, str, str] = (
+        "Total TMB",
+        "Coding Region Size in Megabases",
+        "Number of Passing Eligible Variants",
+    ),
+) -> None:
+    """TMB is a count of variants per megabase of coding region (Chalmers et al., Genome Med 2017;9:34;
+    FORMATS.md [TMB]): the count and the rate are 0 or more, and the region is more than 0 Mb (a zero
+    region gives no rate at all, so a file that says so is damaged)."""
+    checks = (
+        (names[0], per_mb, per_mb < 0, "a TMB is 0 or more mutations per megabase"),
+        (
+            names[1],
+            coding_region_mb,
+            coding_region_mb is not None and coding_region_mb <= 0,
+            "the coding region over which TMB is counted is more than 0 megabases",
+        ),
+        (
+            names[2],
+            eligible_variants,
+            eligible_variants is not None and eligible_variants < 0,
+            "a count of variants is 0 or more",
+        ),
+    )
+    for name, value, broken, rule in checks:
+        if broken:
+            raise FormatError(
+                f"{value:g} is out of range: {rule}",
+                source=source,
+                line=lines.get(name),
+                field=name,
+                fix="give the file the TSO500 software wrote; it may have been edited or damaged",
+            )
 
 
 def _msi(values: dict[str, tuple[int, str]], settings: ProfileSettings, source: str) -> Msi | None:
     usable = _integer_value(values, "Usable MSI Sites", source)
     unstable = _integer_value(values, "Total MSI Sites Unstable", source)
     percent = _number(values, "Percent Unstable MSI Sites", source)
+    _check_msi(usable, unstable, percent, source=source, lines={key: line for key, (line, _) in values.items()})
     return _make_msi(usable, unstable, percent, settings)
+
+
+def _check_msi(
+    usable: int | None,
+    unstable: int | None,
+    percent: float | None,
+    *,
+    source: str,
+    lines: dict[str, int],
+    names: tuple[str, str, str] = ("Usable MSI Sites", "Total MSI Sites Unstable", "Percent Unstable MSI Sites"),
+) -> None:
+    """MSI is the share of usable microsatellite sites found unstable (FORMATS.md [MSI]; Illumina TSO500
+    MSI caller): site counts are 0 or more, the unstable ones are among the usable ones, and the share
+    is a percentage, 0-100. A value outside these is a damaged file, never a result."""
+    checks = (
+        (names[0], usable, usable is not None and usable < 0, "a count of sites is 0 or more"),
+        (names[1], unstable, unstable is not None and unstable < 0, "a count of sites is 0 or more"),
+        (
+            names[1],
+            unstable,
+            unstable is not None and usable is not None and unstable > usable,
+            f"more unstable sites than the {usable} usable ones",
+        ),
+        (names[2], percent, percent is not None and not 0 <= percent <= 100, "a percentage is 0-100"),
+    )
+    for name, value, broken, rule in checks:
+        if broken:
+            raise FormatError(
+                f"{value:g} is out of range: {rule}",
+                source=source,
+                line=lines.get(name),
+                field=name,
+                fix="give the file the TSO500 software wrote; it may have been edited or damaged",
+            )
 
 
 def _make_msi(
@@ -882,6 +980,7 @@ def _read_cnv_vcf(path: Path, settings: ProfileSettings, parts: _Parts) -> None:
     """
     source = str(path)
     header: list[str] | None = None
+    number = 0
     for number, line in enumerate(read_text(path).split("\n"), 1):
         if not line:
             continue
@@ -955,6 +1054,16 @@ def _read_cnv_vcf(path: Path, settings: ProfileSettings, parts: _Parts) -> None:
             filter=fields[6],
         )
         (parts.alterations if fields[6] == "PASS" else parts.filtered).append(alteration)
+    if header is None:
+        # An empty or cut CNV VCF beside a CombinedVariantOutput must not just add nothing: the reader
+        # would then report no copy-number changes from a file that may have listed amplifications.
+        raise FormatError(
+            "no #CHROM header line: the CNV VCF is empty or cut short",
+            source=source,
+            line=max(1, number),
+            field="#CHROM",
+            fix="copy the whole CopyNumberVariants.vcf again from the TSO500 output folder",
+        )
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -1068,15 +1177,37 @@ def _dna_fusion_row(cells: list[str], index: dict[str, int], parts: _Parts, sour
     (parts.alterations if filter_value == "PASS" else parts.filtered).append(alteration)
 
 
+class _NotJsonNumberError(ValueError):
+    pass
+
+
+def _not_json_number(name: str) -> float:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON numbers (RFC 8259, section 6), though Python
+    reads them: refused, so that no non-finite value reaches a profile or the JSON we print."""
+    raise _NotJsonNumberError(name)
+
+
 def _json_object(path: Path) -> dict[str, Any]:
     source = str(path)
     try:
-        value = json.loads(read_text(path))
+        value = json.loads(read_text(path, whole_lines=False), parse_constant=_not_json_number)
     except json.JSONDecodeError as error:
         raise FormatError(
             f"not valid JSON ({error.msg})",
             source=source,
             line=error.lineno,
+            fix="give the file the TSO500 software wrote",
+        ) from None
+    except _NotJsonNumberError as error:
+        raise FormatError(
+            f"{error} is not a JSON number (RFC 8259)",
+            source=source,
+            fix="give the file the TSO500 software wrote; a missing value is null",
+        ) from None
+    except RecursionError:
+        raise FormatError(
+            "the JSON is nested too deeply to be a TSO500 result",
+            source=source,
             fix="give the file the TSO500 software wrote",
         ) from None
     if not isinstance(value, dict):
@@ -1093,8 +1224,16 @@ def _json_number(document: dict[str, Any], key: str, source: str, *, required: b
             )
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"'{value}' is not a number", source=source, field=key, fix="write a number")
-    return float(value)
+        raise FormatError(f"'{shown(value)}' is not a number", source=source, field=key, fix="write a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):
+        raise FormatError(
+            f"'{shown(value)}' is not a finite number", source=source, field=key, fix="write a finite number"
+        )
+    return number
 
 
 def _read_tmb_json(path: Path, settings: ProfileSettings, parts: _Parts) -> None:
@@ -1106,11 +1245,19 @@ def _read_tmb_json(path: Path, settings: ProfileSettings, parts: _Parts) -> None
     per_mb = adjusted if adjusted is not None else raw
     assert per_mb is not None
     count = _json_number(document, "SomaticCodingVariantsCount", source, required=False)
+    coding_region_mb = _json_number(document, "CodingRegionSizeMb", source, required=False)
+    eligible_variants = int(count) if count is not None else None
+    names = (
+        "AdjustedTmbPerMb" if adjusted is not None else "TmbPerMb",
+        "CodingRegionSizeMb",
+        "SomaticCodingVariantsCount",
+    )
+    _check_tmb(per_mb, coding_region_mb, eligible_variants, source=source, lines={}, names=names)
     parts.tmb = Tmb(
         per_mb=per_mb,
         tmb_class=classify_tmb(per_mb, settings.tmb_thresholds),
-        coding_region_mb=_json_number(document, "CodingRegionSizeMb", source, required=False),
-        eligible_variants=int(count) if count is not None else None,
+        coding_region_mb=coding_region_mb,
+        eligible_variants=eligible_variants,
     )
     nonsynonymous = _json_number(document, "NonsynonymousTmbPerMb", source, required=False)
     if nonsynonymous is not None:
@@ -1133,10 +1280,8 @@ def _read_msi_json(path: Path, settings: ProfileSettings, parts: _Parts) -> None
     if not valid:
         message = document.get("ResultMessage")
         reason = "msi.json: ResultIsValid is false" + (f" ({message})" if message else "")
-    parts.msi = _make_msi(
-        int(usable) if usable is not None else None,
-        int(unstable) if unstable is not None else None,
-        percent,
-        settings,
-        reason,
-    )
+    usable_sites = int(usable) if usable is not None else None
+    unstable_sites = int(unstable) if unstable is not None else None
+    names = ("TotalMicrosatelliteSitesAssessed", "TotalMicrosatelliteSitesUnstable", "PercentageUnstableSites")
+    _check_msi(usable_sites, unstable_sites, percent, source=source, lines={}, names=names)
+    parts.msi = _make_msi(usable_sites, unstable_sites, percent, settings, reason)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from oncobasket.core.errors import FormatError
 from oncobasket.core.profiles import QcMetric, QcResult, ResultArea, judge_qc
+from oncobasket.io.files import read_regular_bytes
 
 __all__ = [
     "SECTION_AREAS",
@@ -72,6 +73,15 @@ _STEP_AREAS: tuple[tuple[str, tuple[ResultArea, ...]], ...] = (
     ("annotation", (ResultArea.SMALL_VARIANTS, ResultArea.TMB)),
 )
 
+#: The DNA library QC sections that gate results (:data:`SECTION_AREAS`). TSO500 writes them together,
+#: in this order, for every run with DNA libraries; a file holding some but not all of them was cut.
+_DNA_GATING_SECTIONS = (
+    "DNA Library QC Metrics",
+    "DNA Library QC Metrics for Small Variant Calling and TMB",
+    "DNA Library QC Metrics for MSI",
+    "DNA Library QC Metrics for CNV",
+)
+
 # Contamination is one judgement made from two rows: the score is only a failure when its p-value is
 # significant (Illumina TSO500 Local App v2.2 user guide, "DNA Library QC": CONTAMINATION_SCORE > USL
 # and CONTAMINATION_P_VALUE <= USL means the library is contaminated).
@@ -112,12 +122,15 @@ class Section:
     rows: list[Row] = field(default_factory=list)
 
 
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 with or without a byte-order mark, line ends normalised to ``\\n``."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise FormatError(f"cannot read the file ({error.strerror})", source=str(path), fix="check the path") from None
+def read_text(path: Path, *, whole_lines: bool = True) -> str:
+    """The file as text: UTF-8 with or without a byte-order mark, line ends normalised to ``\\n``.
+
+    Only a regular file is read (:mod:`oncobasket.io.files`). With ``whole_lines`` (every TSO500 text
+    output: the software ends each line, the last included, with a line end) a non-empty text that stops
+    without one is refused: a copy cut inside its last line would otherwise give a cut value (exon
+    ``24/2`` for ``24/27``) that still looks valid.
+    """
+    raw = read_regular_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -127,6 +140,13 @@ def read_text(path: Path) -> str:
         ) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if whole_lines and text and not text.endswith("\n"):
+        raise FormatError(
+            "the file ends inside a line (no line end after the last one); it looks truncated",
+            source=str(path),
+            line=text.count("\n") + 1,
+            fix="copy the whole file again from the TSO500 output folder",
+        )
     return text
 
 
@@ -266,7 +286,13 @@ class MetricsOutput:
         extra: list[str] = []
         status_areas: list[ResultArea] = []
         for column in columns:
-            metrics.extend(self.library_metrics.get(column, ()))
+            own = self.library_metrics.get(column, ())
+            metrics.extend(own)
+            if not any(metric.value is not None for metric in own):
+                # A library none of whose metrics has a value was not judged at all (the file lost its
+                # sections, or the library failed before QC): it must not read as "passed".
+                extra.append(f"no QC metric of {column} has a value in {self.source}")
+                status_areas.extend(area for area in _ALL_AREAS if area not in status_areas)
             status = self.status.get(column)
             if status is None:
                 continue
@@ -322,6 +348,7 @@ def read_metrics_output(path: Path) -> MetricsOutput:
             _metric_section(section, areas, source, run_metrics, library)
         else:
             warnings.append(f"{source}:{section.line}: section [{name}] of MetricsOutput.tsv is not read")
+    _check_complete(sections, source, text)
     return MetricsOutput(
         source=source,
         details=details,
@@ -330,6 +357,34 @@ def read_metrics_output(path: Path) -> MetricsOutput:
         status=status,
         warnings=tuple(warnings),
     )
+
+
+def _check_complete(sections: Mapping[str, Section], source: str, text: str) -> None:
+    """Refuse a MetricsOutput.tsv cut at a line end: QC sections missing would let a failed library pass.
+
+    TSO500 writes ``[Analysis Status]`` and then the DNA library QC sections together
+    (:data:`_DNA_GATING_SECTIONS`; Illumina TSO500 Local App v2.2 user guide, "Metrics Output"). A file
+    with some of them but not all, or with the status but none of them and no RNA section, stops early.
+    """
+    present = [name for name in _DNA_GATING_SECTIONS if name in sections]
+    missing = [name for name in _DNA_GATING_SECTIONS if name not in sections]
+    line = max(1, text.count("\n"))
+    if present and missing:
+        raise FormatError(
+            f"section [{missing[0]}] is missing although [{present[0]}] is there; the file looks truncated",
+            source=source,
+            line=line,
+            field=f"[{missing[0]}]",
+            fix="copy the whole MetricsOutput.tsv again from the run's Results folder",
+        )
+    if "Analysis Status" in sections and not present and "RNA Library QC Metrics" not in sections:
+        raise FormatError(
+            "the file has [Analysis Status] but no library QC section; it looks truncated",
+            source=source,
+            line=line,
+            field="[DNA Library QC Metrics]",
+            fix="copy the whole MetricsOutput.tsv again from the run's Results folder",
+        )
 
 
 def _guess_areas(name: str) -> tuple[ResultArea, ...]:
@@ -413,6 +468,15 @@ def _analysis_status(section: Section, source: str) -> dict[str, LibraryStatus]:
     header = section.rows[0].values()
     columns = [(index, column) for index, column in enumerate(header) if index > 0 and column]
     table: dict[str, dict[str, str]] = {column: {} for _, column in columns}
+    keys = {row.cell(0) for row in section.rows[1:]}
+    if columns and "COMPLETED_ALL_STEPS" not in keys:
+        raise FormatError(
+            "[Analysis Status] has no COMPLETED_ALL_STEPS row; the file looks truncated",
+            source=source,
+            line=section.rows[-1].line,
+            field="COMPLETED_ALL_STEPS",
+            fix="copy the whole MetricsOutput.tsv again from the run's Results folder",
+        )
     for row in section.rows[1:]:
         key = row.cell(0)
         for index, column in columns:

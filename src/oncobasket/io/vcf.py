@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
-from oncobasket.core.errors import FormatError, InputError
+from oncobasket.core.errors import FormatError, InputError, shown
 from oncobasket.core.genes import current_symbol
 from oncobasket.core.profiles import (
     Alteration,
@@ -47,6 +47,7 @@ from oncobasket.core.profiles import (
     copy_number_from_fold_change,
 )
 from oncobasket.core.protein import parse_protein_change
+from oncobasket.io.files import check_regular_file
 
 #: chr1 length -> build (GRC assembly reports); the most reliable build signal a VCF header carries.
 CHR1_LENGTH_TO_BUILD = {249250621: GenomeBuild.GRCH37, 248956422: GenomeBuild.GRCH38}
@@ -144,6 +145,10 @@ def _configured_htslib_level() -> int:
 _HTSLIB_SILENCE = _HtslibSilence()
 
 
+#: The Types an INFO or FORMAT field may have (VCF 4.3, section 1.4.2).
+_FIELD_TYPES = frozenset({"Integer", "Float", "Flag", "Character", "String"})
+
+
 @dataclass(frozen=True, slots=True)
 class FieldDefinition:
     """One ``##INFO`` or ``##FORMAT`` header line: ID, Number, Type and Description."""
@@ -192,6 +197,10 @@ class VcfHeader:
                     parts.get("Type", "String"),
                     parts.get("Description", ""),
                 )
+                if definition.type not in _FIELD_TYPES:
+                    # htslib keeps an unknown Type and cyvcf2 then fails on the field with a bare
+                    # Exception; say which header line is wrong instead.
+                    raise ValueError(f"##{key} {shown(definition.id)} has Type '{shown(definition.type)}'")
                 (header.info if key == "INFO" else header.format)[definition.id] = definition
             else:
                 header.meta.setdefault(key, value)
@@ -269,9 +278,19 @@ class _VcfReader:
     # -- opening and the header -------------------------------------------------------------------
 
     def read(self) -> MolecularProfile:
+        check_regular_file(self.path)
         with _HTSLIB_SILENCE:
             try:
                 return self._read()
+            except UnicodeDecodeError:
+                # htslib hands cyvcf2 raw bytes and cyvcf2 decodes them as UTF-8 when a field is read
+                # (VCF 4.3 section 1.2: the file is UTF-8): find the line, say so in one line.
+                raise FormatError(
+                    "not UTF-8 text (VCF 4.3, section 1.2: a VCF is UTF-8)",
+                    source=self.source,
+                    line=_first_non_utf8_line(self.path),
+                    fix="give the VCF as the caller wrote it; convert other encodings to UTF-8 first",
+                ) from None
             finally:
                 self._raw.close()
 
@@ -294,7 +313,15 @@ class _VcfReader:
         except Exception:  # cyvcf2 raises plain Exception/OSError for every header problem
             raise self._header_problem() from None
         try:
-            header = VcfHeader.parse(vcf.raw_header)
+            try:
+                header = VcfHeader.parse(vcf.raw_header)
+            except ValueError as error:
+                raise FormatError(
+                    f"{error}, not one of {', '.join(sorted(_FIELD_TYPES))} (VCF 4.3, section 1.4.2)",
+                    source=self.source,
+                    field="header",
+                    fix="give the VCF as the caller wrote it",
+                ) from None
             # htslib adds lines of its own (the PASS filter), so line numbers come from the file itself.
             header.line_count = _header_line_count(self.path)
             if not _is_gzip(self.path):
@@ -1218,6 +1245,19 @@ def _is_gzip(path: Path) -> bool:
 def _read_text(path: Path) -> str:
     raw = gzip.decompress(path.read_bytes()) if _is_gzip(path) else path.read_bytes()
     return raw.decode("utf-8", errors="replace")
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The number of the first line that is not UTF-8 (only asked after a decoding error)."""
+    try:
+        for number, text in enumerate(_file_lines(path), 1):
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    except (EOFError, OSError, zlib.error):
+        return None
+    return None
 
 
 def _header_line_count(path: Path) -> int:
