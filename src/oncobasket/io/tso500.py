@@ -58,6 +58,9 @@ __all__ = ["UNKNOWN_GENE", "read_combined_variant_output", "read_tso500"]
 #: (GDC MAF specification, Hugo_Symbol "Unknown"), which no drug rule can match.
 UNKNOWN_GENE = "Unknown"
 
+#: No count or position of a TSO500 result comes near this (a genome has 3.1e9 bases): larger is damage.
+_LARGEST_WHOLE_NUMBER = 10**15
+
 COMBINED_SUFFIX = "_CombinedVariantOutput.tsv"
 CNV_SUFFIX = "_CopyNumberVariants.vcf"
 ALL_FUSIONS_SUFFIX = "_AllFusions.csv"
@@ -508,11 +511,18 @@ def _integer(text: str, *, source: str, line: int, field: str) -> int | None:
     if not value or value == MISSING:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
+        number = None
+    if number is None or abs(number) > _LARGEST_WHOLE_NUMBER:
         raise FormatError(
-            f"'{value}' is not a whole number", source=source, line=line, field=field, fix="write a whole number or NA"
-        ) from None
+            f"'{shown(value)}' is not a whole number (at most {_LARGEST_WHOLE_NUMBER:.0e})",
+            source=source,
+            line=line,
+            field=field,
+            fix="write a whole number or NA",
+        )
+    return number
 
 
 def _integer_value(values: dict[str, tuple[int, str]], key: str, source: str) -> int | None:
@@ -577,7 +587,7 @@ def _check_tmb(
     for name, value, broken, rule in checks:
         if broken:
             raise FormatError(
-                f"{value:g} is out of range: {rule}",
+                f"{shown(value)} is out of range: {rule}",
                 source=source,
                 line=lines.get(name),
                 field=name,
@@ -619,7 +629,7 @@ def _check_msi(
     for name, value, broken, rule in checks:
         if broken:
             raise FormatError(
-                f"{value:g} is out of range: {rule}",
+                f"{shown(value)} is out of range: {rule}",
                 source=source,
                 line=lines.get(name),
                 field=name,
@@ -1072,7 +1082,19 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
         for number, line in enumerate(read_text(path).split("\n"), 1)
         if line.strip() and not line.startswith("#")
     ]
-    return [(number, cells) for (number, _), cells in zip(kept, csv.reader(line for _, line in kept), strict=True)]
+    rows: list[tuple[int, list[str]]] = []
+    cells_of = csv.reader(line for _, line in kept)
+    for number, _ in kept:
+        try:
+            rows.append((number, next(cells_of)))
+        except csv.Error as error:  # a cell over the csv module's 128 KiB limit, a NUL character
+            raise FormatError(
+                f"not a CSV row the TSO500 software writes ({error})",
+                source=str(path),
+                line=number,
+                fix="give the fusion CSV the TSO500 software wrote",
+            ) from None
+    return rows
 
 
 def _read_fusion_csv(path: Path, parts: _Parts) -> None:
