@@ -23,7 +23,8 @@ def shown(value: object, limit: int = MAX_SHOWN_VALUE) -> str:
 
 def clip_message(text: str) -> str:
     """One line; every word longer than :data:`MAX_SHOWN_VALUE` clipped, the whole to :data:`MAX_MESSAGE`."""
-    words = [word if len(word) <= MAX_SHOWN_VALUE else shown(word) for word in text.split()]
+    # The slack lets a value already clipped by shown() keep its quotes and ellipsis unclipped.
+    words = [word if len(word) <= MAX_SHOWN_VALUE + 8 else shown(word) for word in text.split()]
     line = " ".join(words)
     return line if len(line) <= MAX_MESSAGE else f"{line[:MAX_MESSAGE]}... (message clipped)"
 

@@ -26,6 +26,7 @@ from oncobasket.core.cohorts import Outcome
 from oncobasket.core.errors import InputError
 from oncobasket.core.matching import LAB_NAMES
 from oncobasket.core.protocol import CRITERION_UNITS
+from oncobasket.core.validation import check_free_text, check_site, check_whole_number, has_national_id_shape
 
 
 class MtbDecisionCode(StrEnum):
@@ -90,15 +91,19 @@ ECOG_RANGE = range(6)
 # Study IDs are pseudonyms: letters, digits and - _ . only, so that no name or birth date slips in
 # with spaces or slashes; the length cap keeps them usable as file and table keys.
 _STUDY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# The shape of a Norwegian national identity number (fødselsnummer or D-number: birth date DDMMYY and a
-# five-digit individual number, 11 digits; Skatteetaten, "Fødselsnummer"), written whole or as 6 + 5
-# digits with a separator. Refused anywhere in an ID, also behind a prefix ("IMP-01019012345"): a
-# pseudonym never needs such a run of digits, and a national ID in the registry is personal data.
-_NATIONAL_ID = re.compile(r"(?<!\d)\d{6}[-._]?\d{5}(?!\d)")
+# A national identity number (a Norwegian fødselsnummer or D-number: 11 digits, however separated) is
+# refused anywhere in an ID, also behind a prefix ("IMP-01019012345") or with several separators
+# ("010190--12345"): core.validation.has_national_id_shape.
 _LAB = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9_]*)=(?P<value>[^=\s]+)")
 # The first year in which a living cancer patient could plausibly be born; later years are checked
 # against the screening year by the service, which has the clock.
 _EARLIEST_BIRTH_YEAR = 1900
+_LATEST_BIRTH_YEAR = 9999  # a four-digit year; the service refuses one after this year
+# More lines of systemic treatment than any patient receives (IMPRESS/DRUP patients had a median of
+# 2-3, DOMAIN.md): a larger number is a typing error, and 2**63 would overflow the INTEGER column.
+MAX_PRIOR_LINES = 30
+# The drug, biomarker and prior-therapy names are VARCHAR(200) in the registry (db/models.py).
+_MAX_NAME = 200
 
 
 def check_study_id(study_id: str, *, field_name: str = "STUDY_ID") -> str:
@@ -108,7 +113,7 @@ def check_study_id(study_id: str, *, field_name: str = "STUDY_ID") -> str:
     The errors never repeat the value: a study ID that breaks these rules may be a name or a national
     identity number, and errors must carry no personal data (errors.py; ARCHITECTURE.md privacy rule).
     """
-    if _NATIONAL_ID.search(study_id):
+    if has_national_id_shape(study_id):
         raise InputError(
             "looks like a national identity number (11 digits, or 6 + 5 digits with a separator: the shape of "
             "a Norwegian fødselsnummer); the value is not repeated here because it may be personal data",
@@ -207,6 +212,8 @@ def parse_prior_therapies(names: Iterable[str] | None) -> tuple[str, ...] | None
         raise InputError(
             "a prior therapy name is empty", field="--prior-therapy", fix="give the generic drug name, or none"
         )
+    for name in given:
+        check_free_text(name, field="--prior-therapy", what="a prior therapy name", maximum=_MAX_NAME)
     cleaned = tuple(dict.fromkeys(name.strip().lower() for name in given))
     if "none" in cleaned:
         if len(cleaned) > 1:
@@ -275,7 +282,7 @@ def correction_reason(*, correct: bool, reason: str | None) -> str | None:
             field="--reason",
             fix="add --reason TEXT saying why the recorded value is corrected (e.g. 'W16 scan re-read by radiology')",
         )
-    return reason.strip()
+    return check_free_text(reason, field="--reason", what="the reason")
 
 
 def parse_outcome(text: str) -> Outcome:
@@ -325,14 +332,21 @@ class PatientForm:
 
     def __post_init__(self) -> None:
         check_study_id(self.study_id)
-        if not self.site.strip():
-            raise InputError("the hospital (site) is empty", field="--site", fix="give the treating hospital's code")
+        check_site(self.site)
         if self.birth_year < _EARLIEST_BIRTH_YEAR:
             raise InputError(
                 f"birth year {self.birth_year} is before {_EARLIEST_BIRTH_YEAR}",
                 field="--birth-year",
                 fix="give the four-digit year of birth",
             )
+        check_whole_number(
+            self.birth_year,
+            field="--birth-year",
+            minimum=_EARLIEST_BIRTH_YEAR,
+            maximum=_LATEST_BIRTH_YEAR,
+            what="birth year",
+            fix="give the four-digit year of birth",
+        )
         _check_clinical(ecog=self.ecog, labs=self.labs, prior_lines=self.prior_lines)
         if not self.oncotree_code.strip():
             raise InputError("the tumour type is empty", field="--tumour-type", fix="give an OncoTree code, e.g. PAAD")
@@ -372,6 +386,15 @@ def _check_clinical(*, ecog: int | None, labs: Mapping[str, float], prior_lines:
         check_lab(name, value)
     if prior_lines is not None and prior_lines < 0:
         raise InputError(f"{prior_lines} prior lines is negative", field="--prior-lines", fix="give 0 or more")
+    if prior_lines is not None:
+        check_whole_number(
+            prior_lines,
+            field="--prior-lines",
+            minimum=0,
+            maximum=MAX_PRIOR_LINES,
+            what="prior lines",
+            fix="give the number of earlier lines of systemic treatment",
+        )
 
 
 #: The clinical facts of a registered patient that ``patient update`` may change (the columns of
@@ -401,6 +424,8 @@ class PatientUpdate:
         _check_clinical(ecog=self.ecog, labs=self.labs, prior_lines=self.prior_lines)
         if self.reason is not None and not self.reason.strip():
             raise InputError("the reason is empty", field="--reason", fix="say why the values changed, or leave it out")
+        if self.reason is not None:
+            check_free_text(self.reason, field="--reason", what="the reason")
         if self.ecog is None and not self.labs and self.prior_lines is None and self.prior_therapies is None:
             raise InputError(
                 "no new value is given: an update changes --ecog, --lab, --prior-lines or --prior-therapy",
@@ -445,10 +470,16 @@ class DecisionForm:
         check_study_id(self.study_id)
         if not self.rationale.strip():
             raise InputError("the rationale is empty", field="--rationale", fix="say why the tumour board decided so")
+        check_free_text(self.rationale, field="--rationale", what="the rationale")
         if self.correction_reason is not None and not self.correction_reason.strip():
             raise InputError(
                 "the correction reason is empty", field="--reason", fix="say why the decision is corrected"
             )
+        if self.correction_reason is not None:
+            check_free_text(self.correction_reason, field="--reason", what="the correction reason")
+        for name, value in (("--drug", self.drug), ("--biomarker", self.biomarker)):
+            if value is not None:
+                check_free_text(value, field=name, what=f"the {name[2:]}", maximum=_MAX_NAME)
         if self.code is MtbDecisionCode.C and self.option is None:
             raise InputError(
                 "decision C (non-trial option) needs the option the board recommends",

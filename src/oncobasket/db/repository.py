@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -83,7 +83,8 @@ def add_protocol_version(
 
 def get_patient(session: Session, *, study_id: str, lock: bool = False) -> Patient | None:
     """The patient with this study ID, if registered; ``lock`` takes its row lock for the transaction."""
-    query = select(Patient).where(Patient.study_id == study_id)
+    # Study IDs are compared without letter case (core.validation.study_id_key): ob-0001 is OB-0001.
+    query = select(Patient).where(func.lower(Patient.study_id) == study_id.lower())
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalars(query).one_or_none()
@@ -583,5 +584,5 @@ def audit_events(session: Session, *, study_id: str | None = None) -> Sequence[A
     """The audit trail, oldest first; only one patient's events when ``study_id`` is given."""
     query = select(AuditEvent).order_by(AuditEvent.id)
     if study_id is not None:
-        query = query.where(AuditEvent.study_id == study_id)
+        query = query.where(func.lower(AuditEvent.study_id) == study_id.lower())
     return session.scalars(query).all()

@@ -789,8 +789,20 @@ class _ValueReader:
         if array is None:
             return None
         value = float(array[self.sample][0])
-        # htslib keeps Float as 32 bits: six decimals give back the value as written.
-        return None if math.isnan(value) or value < -1e30 else round(value, 6)
+        # htslib keeps Float as 32 bits: six decimals give back the value as written. Its missing value
+        # is a NaN payload (and very old files used -FLT_MAX); an infinity, or 1e308 and the like, which
+        # 32 bits turn into infinity, is damage: refused, so no profile carries a non-finite number.
+        if math.isnan(value) or value < -1e30:
+            return None
+        if math.isinf(value):
+            raise FormatError(
+                f"FORMAT {key} is not a finite number",
+                source=self.reader.source,
+                line=line,
+                field=f"FORMAT/{key}",
+                fix="give the VCF as the caller wrote it",
+            )
+        return round(value, 6)
 
     def _fraction(self, value: float, key: str, where: str, line: int) -> float:
         if not 0.0 <= value <= 1.0:

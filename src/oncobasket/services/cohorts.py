@@ -22,12 +22,17 @@ from oncobasket.core.cohorts import (
 )
 from oncobasket.core.cohorts import PooledCount as CorePooledCount
 from oncobasket.core.errors import ConflictError
+from oncobasket.core.validation import check_free_text, check_whole_number
 from oncobasket.db import repository
 from oncobasket.db.models import (
     Cohort,
 )
 from oncobasket.services.registry import Registry
 from oncobasket.services.trial import _budget_view
+
+# More places than any basket-trial cohort has (DRUP and IMPRESS expansions enrol tens of patients): a
+# larger number is a typing error and would overflow the INTEGER column.
+_MAX_PLACES = 10_000
 
 
 def _apply(
@@ -74,6 +79,11 @@ def _apply(
 def pool_counts(registry: Registry, cohort_ref: str, *, source: str, evaluable: int, benefit: int) -> dict[str, Any]:
     """Add a sister trial's evaluable patients and benefits to a cohort's tally, with its source."""
     registry.database.check_schema()
+    check_free_text(source, field="--source", what="the source", maximum=200)
+    for name, count in (("--evaluable", evaluable), ("--benefit", benefit)):
+        check_whole_number(
+            count, field=name, minimum=0, maximum=_MAX_PLACES, what=name[2:], fix="give the sister trial's count"
+        )
     pooled = CorePooledCount(source=source.strip(), evaluable=evaluable, benefit=benefit)
     now = registry.now()
     with registry.database.transaction() as session:
@@ -157,6 +167,8 @@ def _cohort_step(
 
 def suspend_cohort(registry: Registry, cohort_ref: str, *, reason: str) -> dict[str, Any]:
     """Hold enrolment in a cohort (safety review, drug supply, ...) until it is resumed."""
+    if reason.strip():
+        check_free_text(reason, field="--reason", what="the reason")
     return _cohort_step(registry, cohort_ref, action="cohort.suspend", step=lambda state: suspend(state, reason))
 
 
@@ -167,6 +179,10 @@ def resume_cohort(registry: Registry, cohort_ref: str) -> dict[str, Any]:
 
 def expand_cohort(registry: Registry, cohort_ref: str, *, places: int | None = None) -> dict[str, Any]:
     """Turn a promising cohort into an expansion cohort (default size: the rule's n)."""
+    if places is not None:
+        check_whole_number(
+            places, field="--places", minimum=1, maximum=_MAX_PLACES, what="places", fix="give the expansion's size"
+        )
     return _cohort_step(registry, cohort_ref, action="cohort.expand", step=lambda state: open_expansion(state, places))
 
 

@@ -31,6 +31,7 @@ from oncobasket.core.registry import (
     DecisionForm,
     MtbDecisionCode,
 )
+from oncobasket.core.validation import check_date
 from oncobasket.db import repository
 from oncobasket.db.models import (
     Cohort,
@@ -307,6 +308,13 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
         # The patient's row lock (PostgreSQL; SQLite serialises writers) makes two coordinators recording a
         # decision for the same patient at once take turns, so the second sees the first and is refused.
         patient = repository.get_patient_or_raise(session, study_id=form.study_id, lock=True)
+        check_date(
+            form.meeting_date,
+            field="--meeting-date",
+            what="meeting date",
+            today=now.date(),
+            birth_year=patient.birth_year,
+        )
         _, protocol = _stored_protocol(session)
         previous = repository.latest_decision(session, patient_id=patient.id)
         screening = _decision_screening(session, form, patient=patient, previous=previous)
@@ -341,7 +349,7 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
                 biomarker=target.biomarker,
                 drug=target.drug,
                 cause=f"decision {form.code}",
-                study_id=form.study_id,
+                study_id=patient.study_id,
                 at=now,
             )
         before = None
@@ -374,12 +382,12 @@ def record_decision(registry: Registry, form: DecisionForm) -> dict[str, Any]:
             action="decision.correct" if correcting else "decision.record",
             entity="mtb_decision",
             entity_id=row.id,
-            study_id=form.study_id,
+            study_id=patient.study_id,
             before=before,
             after=view,
         )
         return {
-            "study_id": form.study_id,
+            "study_id": patient.study_id,
             **view,
             "meaning": form.code.meaning,
             "cohort_opened": opened,

@@ -21,6 +21,7 @@ from oncobasket.core.registry import (
     NotTreatedReason,
     check_study_id,
 )
+from oncobasket.core.validation import check_free_text
 from oncobasket.db import repository
 from oncobasket.db.models import (
     Cohort,
@@ -54,9 +55,14 @@ def record_not_treated(
             field="--criterion",
             fix="leave it out or use --note",
         )
+    if criterion is not None:
+        check_free_text(criterion, field="--criterion", what="the criterion")
+    if note is not None and note.strip():
+        check_free_text(note, field="--note", what="the note")
     now = registry.now()
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
+        study_id = patient.study_id  # as registered: study IDs compare without letter case
         enrolments = repository.patient_enrolments(session, patient_id=patient.id)
         if enrolments:
             raise ConflictError(
@@ -98,12 +104,15 @@ def enrol_patient(registry: Registry, study_id: str, *, override_reason: str | N
     registry.database.check_schema()
     if override_reason is not None and not override_reason.strip():
         raise InputError("the override reason is empty", field="--override-reason", fix="say why, or leave it out")
+    if override_reason is not None:
+        check_free_text(override_reason, field="--override-reason", what="the override reason")
     now = registry.now()
     with registry.database.transaction() as session:
         # The patient's row first (then cohort, then budget, the order every use case keeps, so no two
         # can deadlock): a `patient update` or a corrected decision made at the same moment waits, and
         # this enrolment judges the values in force when it commits.
         patient = repository.get_patient_or_raise(session, study_id=study_id, lock=True)
+        study_id = patient.study_id  # as registered: study IDs compare without letter case
         decision = repository.latest_decision(session, patient_id=patient.id)
         if decision is None or decision.cohort_id is None:
             what = "no tumour-board decision" if decision is None else f"decision {decision.code}"
@@ -217,9 +226,12 @@ def record_outcome(
         )
     if correction_reason is not None and not correction_reason.strip():
         raise InputError("the correction reason is empty", field="--reason", fix="say why the outcome is corrected")
+    if correction_reason is not None:
+        check_free_text(correction_reason, field="--reason", what="the correction reason")
     now = registry.now()
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
+        study_id = patient.study_id  # as registered: study IDs compare without letter case
         enrolments = repository.patient_enrolments(session, patient_id=patient.id)
         if not enrolments:
             raise ConflictError(f"patient '{study_id}' is not enrolled in a cohort; enrol before recording outcomes")

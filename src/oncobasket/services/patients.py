@@ -16,6 +16,7 @@ from oncobasket.core.registry import (
     parse_labs,
     parse_prior_therapies,
 )
+from oncobasket.core.validation import check_date
 from oncobasket.db import repository
 from oncobasket.db.models import (
     Patient,
@@ -127,9 +128,12 @@ def add_patient(registry: Registry, form: PatientForm, *, entered_oncotree_code:
             "warnings": [f"--tumour-type: {resolved.warning}"],
         }
     with registry.database.transaction() as session:
-        if repository.get_patient(session, study_id=form.study_id) is not None:
+        existing = repository.get_patient(session, study_id=form.study_id)
+        if existing is not None:
+            spelled = "" if existing.study_id == form.study_id else f" as '{existing.study_id}' (letter case aside)"
             raise ConflictError(
-                f"study ID '{form.study_id}' is already registered; study IDs are unique, use the next free ID"
+                f"study ID '{form.study_id}' is already registered{spelled}; study IDs are unique whatever the "
+                "letter case, use the next free ID"
             )
         row = repository.add_patient(session, values=form.as_dict(), registered_at=now)
         view = {**patient_view(row), **mapping}
@@ -210,6 +214,7 @@ def show_patient(registry: Registry, study_id: str) -> dict[str, Any]:
     registry.database.check_schema()
     with registry.database.transaction(write=False) as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
+        study_id = patient.study_id  # as registered: study IDs compare without letter case
         view = patient_view(patient)
         decision = repository.latest_decision(session, patient_id=patient.id)
         cohort = (
@@ -254,14 +259,10 @@ def record_consent(registry: Registry, study_id: str, consent_date: date) -> dic
     check_study_id(study_id)
     registry.database.check_schema()
     now = registry.now()
-    if consent_date > now.date():
-        raise InputError(
-            f"consent date {consent_date.isoformat()} is in the future",
-            field="--date",
-            fix="give the date the consent form was signed",
-        )
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
+        study_id = patient.study_id  # as registered: study IDs compare without letter case
+        check_date(consent_date, field="--date", what="consent date", today=now.date(), birth_year=patient.birth_year)
         previous = repository.latest_consent(session, patient_id=patient.id)
         row = repository.add_consent(session, patient_id=patient.id, consent_date=consent_date, recorded_at=now)
         after = {"consent_date": consent_date.isoformat()}

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oncobasket.core.errors import InputError
 from oncobasket.core.matching import (
     PatientFacts,
 )
 from oncobasket.core.protocol import Protocol
 from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.core.validation import check_user
 from oncobasket.db import repository
 from oncobasket.db.models import (
     Patient,
@@ -43,10 +43,6 @@ def _tumour_types() -> TumourTypes:
 def _parsed_protocol(text: str, version: str) -> Protocol:
     """A stored protocol's text parsed once per process (the text is immutable once stored)."""
     return parse_protocol(text, source=f"stored protocol {version}", tumour_types=_tumour_types())
-
-
-# The audit trail's actor column holds 128 characters.
-_MAX_USER_LENGTH = 128
 
 
 def utc_now() -> datetime:
@@ -75,12 +71,7 @@ class Registry:
     @classmethod
     def open(cls, settings: Settings) -> Registry:
         """Connect to the settings' database (nothing is created or migrated here)."""
-        if not settings.user.strip() or len(settings.user) > _MAX_USER_LENGTH:
-            raise InputError(
-                f"the acting user must be 1-{_MAX_USER_LENGTH} characters",
-                field="--user",
-                fix="give your user name with --user or ONCOBASKET_USER",
-            )
+        check_user(settings.user)
         return cls(database=Database(settings.database_url), actor=settings.user, clock=settings.clock)
 
     def close(self) -> None:

@@ -72,6 +72,7 @@ def screen_patient(
     now = registry.now()
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id)
+        study_id = patient.study_id  # as registered: study IDs compare without letter case
         protocol_row, protocol = _stored_protocol(session)
         facts = patient_facts(patient, on=now.date())
         matches = match_profile(
