@@ -157,19 +157,27 @@ def _demo_steps(examples: Path, workdir: Path) -> list[tuple[str, str, list[str]
     ]
 
 
+#: Left in the folder the demo creates, so that a later run knows it may empty it again.
+DEMO_MARKER = ".oncobasket-demo"
+
+
 @app.command()
 def demo(
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="Folder for the demo's database and tables (emptied first).")
+        Path,
+        typer.Option(
+            "--workdir",
+            help="Folder for the demo's database and tables: created if missing, emptied only if the demo made it.",
+        ),
     ] = Path("demo-output"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Empty the --workdir folder even though the demo did not create it.")
+    ] = False,
 ) -> None:
     """Run the trial flow on the bundled example results, printing each command and its output."""
-    import shutil
     from importlib.resources import as_file, files
 
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    _prepare_workdir(workdir, force=force)
     with as_file(files("oncobasket") / "data" / "examples") as examples:
         for title, shown, arguments in _demo_steps(Path(examples), workdir):
             if title:
@@ -178,3 +186,31 @@ def demo(
             app(arguments, standalone_mode=False)
     typer.echo(f"\nThe demo's registry is {workdir / 'trial.db'}; its batch screen is {workdir / 'matches.tsv'}.")
     typer.echo(f"The trial report is {workdir / 'report' / 'trial_report.pdf'} (and .html beside it).")
+
+
+def _prepare_workdir(workdir: Path, *, force: bool) -> None:
+    """An empty folder for the demo. A folder the demo made before (it holds :data:`DEMO_MARKER`) is
+    emptied; any other non-empty folder is refused unless ``force``: ``--workdir ~`` must never wipe a
+    home folder (issue 13). A new folder is created 0700, as every folder holding patient data."""
+    import shutil
+
+    from oncobasket.core.errors import InputError
+    from oncobasket.io.files import create_private_file, make_private_folders
+
+    if workdir.exists() and not workdir.is_dir():
+        raise InputError("is not a folder", source=str(workdir), field="--workdir", fix="give a folder for the demo")
+    if workdir.is_dir() and any(workdir.iterdir()):
+        if not (workdir / DEMO_MARKER).is_file() and not force:
+            raise InputError(
+                "the folder is not empty and was not made by `oncobasket demo`; nothing was deleted",
+                source=str(workdir),
+                field="--workdir",
+                fix="give a new or empty folder, or add --force to empty this one",
+            )
+        for item in workdir.iterdir():
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item)
+            else:
+                item.unlink()
+    make_private_folders(workdir)
+    create_private_file(workdir / DEMO_MARKER)

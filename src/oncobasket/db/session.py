@@ -9,6 +9,7 @@ on those rows and unique (cohort, place) pairs are the backstop.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -148,6 +149,13 @@ class Database:
                     "the change conflicts with a record saved at the same time; nothing was saved "
                     f"({_first_line(error)}): run the command again, it will see the other record"
                 ) from None
+            except (DataError, OverflowError) as error:
+                # The validation layer (core/validation.py) keeps values within the columns; should one slip
+                # through, say so in one line without the row (PostgreSQL's message would print it).
+                raise InputError(
+                    f"the database refused a value ({_first_line(error)}); nothing was saved",
+                    fix="check the values given against the limits in docs/validation.md",
+                ) from None
             except OperationalError as error:
                 if "locked" in str(error.orig) or "deadlock" in str(error.orig).lower():
                     raise ConflictError(
@@ -194,8 +202,15 @@ class Database:
         )
 
     def upgrade(self) -> SchemaStatus:
-        """Create the tables or migrate them to this OncoBasket's newest revision."""
+        """Create the tables or migrate them to this OncoBasket's newest revision.
+
+        A new SQLite file is created 0600 in folders created 0700, whatever the umask: SQLite itself would
+        create it with the umask's mode (often 0644, every local user could read the registry), and its
+        journal and WAL files take the main file's mode (sqlite.org, "Files used by SQLite").
+        """
         before = self.schema_status()
+        if self._missing_sqlite_file():
+            _create_private_file(Path(str(self.engine.url.database)))
         if before.current is not None and before.current not in known_revisions():
             self.check_schema()
         with self.engine.connect() as connection:
@@ -226,6 +241,30 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
     def _begin(connection: Connection) -> None:
         write = connection.get_execution_options().get(_WRITE, True)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create ``path`` empty, mode 0600, with any missing folders 0700 (each one: ``mkdir(parents=True)``
+    gives parents the umask's mode). The same rule as ``io/files.py``, which db may not import."""
+    missing: list[Path] = []
+    current = path.parent
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    try:
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise InputError(
+            f"cannot create the database file ({error.strerror})",
+            source=str(path),
+            field="--database-url",
+            fix="check the path and its permissions",
+        ) from None
+    os.close(descriptor)
 
 
 def _first_line(error: Exception) -> str:

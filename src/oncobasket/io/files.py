@@ -1,10 +1,16 @@
-"""Opening input files safely: only regular files are read, and opening never blocks.
+"""Opening input files safely, and creating output files privately.
+
+Only regular files are read, and opening never blocks.
 
 A FIFO, a socket or a device named like a result file (``OB-0001_CombinedVariantOutput.tsv`` made by
 ``mkfifo``) would make a plain ``open()`` wait forever for a writer, and ``/dev/zero`` would be read
 without end. Every reader therefore opens through :func:`open_regular`: the file is opened without
 blocking and checked with ``fstat`` on the descriptor it was opened as (not on the name, which could be
 swapped between a check and the open), and anything but a regular file is refused with one line.
+
+Files OncoBasket writes that hold patient data (the SQLite registry, exports, backups) are created
+0600 and the folders it creates for them 0700, whatever the umask (GDPR art. 32: access to personal
+data limited to those who need it; a shared research server's other users do not).
 """
 
 from __future__ import annotations
@@ -16,7 +22,16 @@ from typing import BinaryIO
 
 from oncobasket.core.errors import FormatError
 
-__all__ = ["check_regular_file", "is_regular_file", "open_regular", "read_regular_bytes"]
+__all__ = [
+    "PRIVATE_FILE_MODE",
+    "PRIVATE_FOLDER_MODE",
+    "check_regular_file",
+    "create_private_file",
+    "is_regular_file",
+    "make_private_folders",
+    "open_regular",
+    "read_regular_bytes",
+]
 
 
 def _kind(mode: int) -> str:
@@ -89,3 +104,53 @@ def read_regular_bytes(path: Path) -> bytes:
             raise FormatError(
                 f"cannot read the file ({error.strerror})", source=str(path), fix="check the path"
             ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Files OncoBasket creates: patient data is for the owner's eyes only, whatever the umask
+# ---------------------------------------------------------------------------------------------
+
+#: Files holding patient data (the SQLite registry, exports, backups): owner read/write only.
+PRIVATE_FILE_MODE = 0o600
+#: Folders OncoBasket creates for such files: owner only.
+PRIVATE_FOLDER_MODE = 0o700
+
+
+def make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and any missing parents, each 0700 (``Path.mkdir(parents=True)`` would give the
+    parents the umask's mode, often 0755: a listing of patient files readable by every local user)."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for item in reversed(missing):
+        try:
+            item.mkdir(mode=PRIVATE_FOLDER_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by another process: its mode is its maker's choice
+        except OSError as error:
+            raise FormatError(
+                f"cannot create the folder ({error.strerror})", source=str(item), fix="check the path and permissions"
+            ) from None
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (the umask can only take bits away), parents 0700.
+
+    An existing file is left as it is: the caller decides whether it may be replaced.
+    """
+    make_private_folders(path.parent)
+    try:
+        descriptor = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE_MODE
+        )
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise FormatError(
+            f"cannot create the file ({error.strerror})", source=str(path), fix="check the path and permissions"
+        ) from None
+    os.close(descriptor)

@@ -30,6 +30,7 @@ import polars as pl
 
 from oncobasket.core.errors import FormatError
 from oncobasket.core.matching import PatientFacts
+from oncobasket.io.files import create_private_file
 
 CLINICAL_COLUMNS = ("sample_id", "tumour_type", "age", "ecog", "birth_date", "sex")
 #: columns kept as text by their CTML names (docs/ctml.md, "The patient's side"): receptor statuses,
@@ -292,9 +293,12 @@ def read_maf_tumour_types(path: Path) -> dict[str, str]:
 
 
 def write_matches(matches: pl.DataFrame, path: Path, table_format: TableFormat = TableFormat.TSV) -> None:
-    """Write the match table (TSV with a header row, or Parquet) atomically."""
+    """Write the match table (TSV with a header row, or Parquet) atomically, readable by its owner only."""
     temporary = path.with_name(f".{path.name}.partial")
     try:
+        # The table names patients' samples: created 0600 before polars writes into it (io/files.py).
+        temporary.unlink(missing_ok=True)
+        create_private_file(temporary)
         if table_format is TableFormat.PARQUET:
             matches.write_parquet(temporary)
         else:
