@@ -21,6 +21,7 @@ from oncobasket.services.cohorts import (
 )
 from oncobasket.services.decisions import decision_view, record_decision
 from oncobasket.services.enrolment import enrol_patient, record_not_treated, record_outcome
+from oncobasket.services.operations import backup_registry, check_registry, restore_registry
 from oncobasket.services.patients import (
     add_patient,
     patient_form,
@@ -47,6 +48,8 @@ __all__ = [
     "add_patient",
     "audit_trail",
     "audit_view",
+    "backup_registry",
+    "check_registry",
     "decision_view",
     "end_treatment",
     "enrol_patient",
@@ -66,6 +69,7 @@ __all__ = [
     "record_not_treated",
     "record_outcome",
     "record_prior_treatment",
+    "restore_registry",
     "resume_cohort",
     "screen_patient",
     "sha256_of",

@@ -56,7 +56,7 @@ def record_not_treated(
             fix="leave it out or use --note",
         )
     if criterion is not None:
-        check_free_text(criterion, field="--criterion", what="the criterion")
+        check_free_text(criterion, field="--criterion", what="the criterion", maximum=200)
     if note is not None and note.strip():
         check_free_text(note, field="--note", what="the note")
     now = registry.now()

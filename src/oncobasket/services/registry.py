@@ -7,6 +7,7 @@ database, the acting user and the clock. Nothing here reads the environment or t
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +32,8 @@ from oncobasket.db.models import (
 from oncobasket.db.session import DEFAULT_DATABASE_URL, Database
 from oncobasket.io.oncotree import load_shipped_tumour_types
 from oncobasket.io.protocol_file import parse_protocol
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -97,7 +100,8 @@ class Registry:
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
     ) -> None:
-        """Append one event (who, what, when, before and after) to the trail."""
+        """Append one event (who, what, when, before and after) to the trail; log the action, not the values."""
+        logger.info("%s: %s %s by %s", action, entity, entity_id, self.actor)
         repository.add_audit_event(
             session,
             at=at,
