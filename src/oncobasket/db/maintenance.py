@@ -18,7 +18,6 @@ Backups hold patient data: they are created 0600 (see ``io/files.py``).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -32,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from oncobasket.core.errors import ConflictError, InputError
 from oncobasket.db.models import Base
-from oncobasket.db.session import Database, head_revision, known_revisions
+from oncobasket.db.session import Database, create_private_file, head_revision, known_revisions
 
 __all__ = ["AUDITED_TABLES", "CheckReport", "backup", "check", "restore", "table_rows"]
 
@@ -163,11 +162,9 @@ def _private_new_file(path: Path, *, force: bool, what: str) -> None:
         raise ConflictError(f"{path} exists; nothing was written: give a new file name for the {what}, or --force")
     if path.is_dir():
         raise InputError("is a folder", source=str(path), field="--out", fix=f"give a file name for the {what}")
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.partial")
     temporary.unlink(missing_ok=True)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(descriptor)
+    create_private_file(temporary)
 
 
 def backup(database: Database, out: Path, *, force: bool = False) -> dict[str, Any]:
@@ -286,10 +283,7 @@ def _restore_sqlite(backup_file: Path, target: Path) -> None:
         raise InputError(
             "the backup holds no registry this OncoBasket knows", source=str(backup_file), fix="use another backup"
         )
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not target.exists():
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(descriptor)
+    create_private_file(target)
     # The backup API writes into the target through SQLite's own locking and journal, so a reader never
     # sees half a restore, and the old database's journal cannot be replayed over the new one.
     with sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True) as origin, sqlite3.connect(target) as copy:

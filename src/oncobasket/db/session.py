@@ -210,7 +210,7 @@ class Database:
         """
         before = self.schema_status()
         if self._missing_sqlite_file():
-            _create_private_file(Path(str(self.engine.url.database)))
+            create_private_file(Path(str(self.engine.url.database)))
         if before.current is not None and before.current not in known_revisions():
             self.check_schema()
         with self.engine.connect() as connection:
@@ -243,7 +243,7 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _create_private_file(path: Path) -> None:
+def create_private_file(path: Path) -> None:
     """Create ``path`` empty, mode 0600, with any missing folders 0700 (each one: ``mkdir(parents=True)``
     gives parents the umask's mode). The same rule as ``io/files.py``, which db may not import."""
     missing: list[Path] = []
