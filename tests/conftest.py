@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,32 @@ def examples() -> Path:
 def ob0001(examples: Path) -> Path:
     """A bundled TSO500 result with BRAF p.V600E and an ERBB2 amplification."""
     return examples / "tso500" / "run_2026-01" / "Results" / "OB-0001" / "OB-0001_CombinedVariantOutput.tsv"
+
+
+# ---------------------------------------------------------------------------------------------
+# Privacy check over the whole suite (issue 13): no captured output or log holds a national-ID shape
+# ---------------------------------------------------------------------------------------------
+
+_LEAKS: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Scan what each test left on stdout, stderr and the log (the sections pytest captured) for
+    something shaped like a national identity number: errors and logs must never carry one."""
+    from oncobasket.core.validation import has_national_id_shape
+
+    for name, content in report.sections:
+        if has_national_id_shape(content, free_text=True):
+            _LEAKS.append(f"{report.nodeid} ({name})")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
+    if _LEAKS:
+        terminalreporter.section("national-ID shapes in captured output or logs", sep="!")
+        for leak in dict.fromkeys(_LEAKS):
+            terminalreporter.line(leak)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _LEAKS and session.exitstatus == 0:
+        session.exitstatus = 1
