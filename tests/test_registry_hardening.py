@@ -230,3 +230,24 @@ def test_rationale_with_a_line_end_refused(cli: Cli, examples: Path) -> None:
         )
     )
     assert "field '--rationale'" in err
+
+
+def test_cohort_reference_past_a_64_bit_integer(cli: Cli) -> None:
+    for reference in ("9223372036854775808", "\u00b2"):
+        err = _one_line_error(cli.run("cohort", "show", reference))
+        assert "no cohort" in err
+
+
+def test_match_age_out_of_range(
+    examples: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oncobasket.cli import main
+
+    vcf = str(examples / "vcf" / "OB-0101.vcf")
+    monkeypatch.setattr(
+        "sys.argv", ["oncobasket", "match", vcf, "--tumour-type", "LUAD", "--age", "9223372036854775808"]
+    )
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 1
+    assert "field '--age': age 9.22337e+18 is outside 0-130 years" in capsys.readouterr().err

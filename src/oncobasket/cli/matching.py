@@ -69,6 +69,7 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
     """Match each sample's profile to the protocol's drugs and cohorts, with the reasons."""
     from oncobasket.core.matching import compile_protocol, evaluate_profile
     from oncobasket.core.registry import parse_labs, parse_prior_therapies
+    from oncobasket.core.validation import check_age
     from oncobasket.io.oncotree import load_tumour_types
     from oncobasket.io.protocol_file import default_protocol_path, load_protocol
     from oncobasket.io.readers import read_profiles
@@ -95,7 +96,7 @@ def match(  # noqa: PLR0917 - Typer maps each parameter to an option
         else PatientFacts(
             tumour_type=tumour_type.strip().upper(),
             icd10=icd10,
-            age=age,
+            age=check_age(age) if age is not None else None,
             ecog=ecog,
             labs=dict(parse_labs(lab or [])),  # the one lab parser, shared with patient add and update
             prior_therapies=parse_prior_therapies(prior_therapy),

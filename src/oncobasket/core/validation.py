@@ -28,9 +28,11 @@ from datetime import date
 from oncobasket.core.errors import InputError
 
 __all__ = [
+    "MAX_AGE",
     "MAX_FREE_TEXT",
     "MAX_SITE",
     "MAX_USER",
+    "check_age",
     "check_date",
     "check_free_text",
     "check_site",
@@ -137,6 +139,17 @@ def check_whole_number(value: int, *, field: str, minimum: int, maximum: int, wh
         shown = str(value) if len(str(value)) <= 20 else f"a number of {len(str(value))} digits"
         raise InputError(f"{what} {shown} is outside {minimum}-{maximum}", field=field, fix=fix)
     return value
+
+
+#: Older than anyone has lived (the longest verified life span is 122 years): a larger age is a typing error.
+MAX_AGE = 130
+
+
+def check_age(age: float, *, field: str = "--age") -> float:
+    """An age in years: finite, 0-130."""
+    if not 0 <= age <= MAX_AGE:  # also false for NaN
+        raise InputError(f"age {age:.6g} is outside 0-{MAX_AGE} years", field=field, fix="give the age in years")
+    return age
 
 
 def check_date(

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from oncobasket.core.cohorts import CohortState, CohortStatus, EnrolledPatient, Outcome, TwoStageRule
 from oncobasket.core.cohorts import PooledCount as CorePooledCount
-from oncobasket.core.errors import NotFoundError
+from oncobasket.core.errors import NotFoundError, shown
 from oncobasket.db.models import (
     AuditEvent,
     Cohort,
@@ -242,15 +242,19 @@ def get_cohort(session: Session, *, cohort_id: int, lock: bool = False) -> Cohor
 def get_cohort_or_raise(session: Session, *, name_or_id: str | int, lock: bool = False) -> Cohort:
     """A cohort by its ID or its exact name, or an error saying how to list them."""
     found: Cohort | None = None
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-        found = get_cohort(session, cohort_id=int(name_or_id), lock=lock)
+    text_ref = str(name_or_id)
+    # An ID is ASCII digits within a 64-bit INTEGER ("²".isdigit() is true, and 2**63 overflows the column).
+    if text_ref.isascii() and text_ref.isdigit() and int(text_ref) < 2**63:
+        found = get_cohort(session, cohort_id=int(text_ref), lock=lock)
     if found is None:
         query = select(Cohort).where(Cohort.name == str(name_or_id))
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         found = session.scalars(query).one_or_none()
     if found is None:
-        raise NotFoundError(f"no cohort '{name_or_id}'; `oncobasket cohort list` shows the cohorts and their IDs")
+        raise NotFoundError(
+            f"no cohort '{shown(name_or_id)}'; `oncobasket cohort list` shows the cohorts and their IDs"
+        )
     return found
 
 
