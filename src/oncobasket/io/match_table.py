@@ -17,9 +17,8 @@ See docs/screening.md.
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +29,7 @@ import polars as pl
 
 from oncobasket.core.errors import FormatError
 from oncobasket.core.matching import PatientFacts
-from oncobasket.io.files import create_private_file
+from oncobasket.io.files import create_private_file, read_regular_bytes
 
 CLINICAL_COLUMNS = ("sample_id", "tumour_type", "age", "ecog", "birth_date", "sex")
 #: columns kept as text by their CTML names (docs/ctml.md, "The patient's side"): receptor statuses,
@@ -66,21 +65,25 @@ class TableFormat(StrEnum):
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of the non-comment, non-blank lines of a tab-separated file (gzip allowed)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError("no such file", source=str(path), fix="check the path") from None
+    if not path.exists():
+        raise FormatError("no such file", source=str(path), fix="check the path")
+    raw = read_regular_bytes(path)
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error):
+            raise FormatError(
+                "the compressed file is truncated or corrupt", source=path.name, fix="check it with 'gzip -t'"
+            ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FormatError(f"not UTF-8 text ({error.reason})", source=path.name, fix="save it as UTF-8") from None
-    for number, line in enumerate(io.StringIO(text), start=1):
-        stripped = line.rstrip("\r\n")
-        if not stripped.strip() or stripped.startswith("#"):
+    # Tab-separated without quoting: cut at the tabs (the csv module refuses cells over 128 KiB and NULs).
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        if not line.strip() or line.startswith("#"):
             continue
-        yield number, next(csv.reader([stripped], delimiter="\t", quoting=csv.QUOTE_NONE))
+        yield number, line.split("\t")
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ from oncobasket.core.protocol import (
 )
 from oncobasket.core.recist import ResponseSettings
 from oncobasket.core.tumour_types import TumourTypes
+from oncobasket.io.files import read_regular_bytes
 from oncobasket.io.protocol_outcomes import read_outcome_settings
 
 #: the protocol file format version this reader understands (the ``protocol:`` key).
@@ -98,10 +99,10 @@ def default_protocol_path() -> Path:
 
 def load_protocol(path: Path, tumour_types: TumourTypes) -> Protocol:
     """Read and validate a protocol file; raises :class:`ProtocolError` naming file, line and YAML path."""
+    if not path.exists():
+        raise ProtocolError("no such protocol file", source=str(path), fix="check the path")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProtocolError("no such protocol file", source=str(path), fix="check the path") from None
+        text = read_regular_bytes(path).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ProtocolError(
             f"not UTF-8 text ({error.reason})", source=str(path), fix="save the protocol as UTF-8 YAML"

@@ -1087,6 +1087,13 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     for number, _ in kept:
         try:
             rows.append((number, next(cells_of)))
+        except StopIteration:  # an opening quote never closed swallowed the lines after it
+            raise FormatError(
+                "a quoted cell is never closed: the lines after it were read into it",
+                source=str(path),
+                line=number,
+                fix="give the fusion CSV the TSO500 software wrote",
+            ) from None
         except csv.Error as error:  # a cell over the csv module's 128 KiB limit, a NUL character
             raise FormatError(
                 f"not a CSV row the TSO500 software writes ({error})",

@@ -197,7 +197,7 @@ class VcfHeader:
                     parts.get("Type", "String"),
                     parts.get("Description", ""),
                 )
-                if definition.type not in _FIELD_TYPES:
+                if "Type" not in parts or definition.type not in _FIELD_TYPES:
                     # htslib keeps an unknown Type and cyvcf2 then fails on the field with a bare
                     # Exception; say which header line is wrong instead.
                     raise ValueError(f"##{key} {shown(definition.id)} has Type '{shown(definition.type)}'")
@@ -454,6 +454,16 @@ class _VcfReader:
         csq_fields = header.annotation_fields("CSQ")
         vep = _VepLayout(csq_fields) if csq_fields is not None else None
         ann_fields = header.annotation_fields("ANN")
+        for key, fields in (("CSQ", csq_fields), ("ANN", ann_fields)):
+            if fields is not None and header.info[key].type != "String":
+                # cyvcf2 hands back a flag or a number for another Type, not the text the layout splits.
+                raise FormatError(
+                    f"INFO {key} is declared Type={shown(header.info[key].type)}; VEP and SnpEff annotations are "
+                    "Type=String",
+                    source=self.source,
+                    field=f"##INFO {key}",
+                    fix="give the VCF as the annotator wrote it",
+                )
         snpeff = _SnpEffLayout(ann_fields) if ann_fields is not None else None
         gene_keys = tuple(key for key in _GENE_KEYS if key in header.info)
         protein_keys = tuple(key for key in _PROTEIN_KEYS if key in header.info)
@@ -495,9 +505,9 @@ class _VcfReader:
             info = variant.INFO
             annotations: list[_Annotation | None] | None = None
             if vep is not None and (csq := info.get("CSQ")) is not None:
-                annotations = vep.annotations(csq, variant.REF, all_alts)
+                annotations = vep.annotations(_annotation_text(csq, "CSQ", self.source, line), variant.REF, all_alts)
             elif snpeff is not None and (ann := info.get("ANN")) is not None:
-                annotations = snpeff.annotations(ann, all_alts)
+                annotations = snpeff.annotations(_annotation_text(ann, "ANN", self.source, line), all_alts)
             elif gene_keys and (simple := _simple_annotation(info, gene_keys, protein_keys, coding_keys)) is not None:
                 annotations = [simple] * alt_count
             if annotations is None or not any(annotations):
@@ -1257,6 +1267,15 @@ def _is_gzip(path: Path) -> bool:
 def _read_text(path: Path) -> str:
     raw = gzip.decompress(path.read_bytes()) if _is_gzip(path) else path.read_bytes()
     return raw.decode("utf-8", errors="replace")
+
+
+def _annotation_text(value: object, key: str, source: str, line: int) -> str:
+    """The text of a CSQ or ANN value; written without ``=`` htslib reads it as a flag (True)."""
+    if isinstance(value, str):
+        return value
+    raise FormatError(
+        f"INFO {key} has no value", source=source, line=line, field=f"INFO/{key}", fix=f"write it as {key}=..."
+    )
 
 
 def _first_non_utf8_line(path: Path) -> int | None:
