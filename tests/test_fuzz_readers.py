@@ -27,14 +27,20 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oncobasket.core.errors import MAX_MESSAGE, InputError
+from oncobasket.core.profiles import MolecularProfile
+from oncobasket.io.match_table import read_clinical_table
+from oncobasket.io.oncotree import load_shipped_tumour_types
+from oncobasket.io.protocol_file import default_protocol_path, load_protocol
 from oncobasket.io.readers import read_profiles
 
 #: Cases per test: a few thousand in all for ``make test``; ``make fuzz`` sets many more.
@@ -54,8 +60,9 @@ class Seed:
     """One file to damage: its bytes, the name it is read under and where it is placed.
 
     ``place`` is ``alone`` (the file is the path given), ``sample`` (a side file in a copy of the
-    OB-0001 sample folder, beside its CombinedVariantOutput) or ``run`` (the MetricsOutput.tsv of a
-    copy of a run with two samples, read as that run).
+    OB-0001 sample folder, beside its CombinedVariantOutput), ``run`` (the MetricsOutput.tsv of a
+    copy of a run with two samples, read as that run), ``protocol`` (a trial protocol) or ``clinical``
+    (a clinical table for batch screening).
     """
 
     label: str
@@ -221,7 +228,7 @@ def _hang_guard() -> Iterator[None]:
 
 def _place(seed: Seed, data: bytes, folder: Path) -> tuple[Path, Path]:
     """Write the damaged file where it is read; returns (the path given to the readers, the file)."""
-    if seed.place == "alone":
+    if seed.place in ("alone", "protocol", "clinical"):
         target = folder / seed.name
         target.write_bytes(data)
         return target, target
@@ -240,19 +247,34 @@ def _place(seed: Seed, data: bytes, folder: Path) -> tuple[Path, Path]:
     return folder / "run", target
 
 
+def _read(seed: Seed, path: Path) -> list[Any]:
+    """What the seed's reader makes of ``path``: profiles, or the parsed protocol or clinical table."""
+    if seed.place == "protocol":
+        return [load_protocol(path, _tumour_types())]
+    if seed.place == "clinical":
+        return [read_clinical_table(path)]
+    return list(read_profiles([path]))
+
+
+@cache
+def _tumour_types() -> Any:
+    return load_shipped_tumour_types()
+
+
 def _check(seed: Seed, kind: str, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as name:
         given_path, target = _place(seed, data, Path(name))
         try:
             with _hang_guard():
-                profiles = read_profiles([given_path])
+                profiles = _read(seed, given_path)
         except InputError as error:
             message = str(error)
             assert "\n" not in message, message
             assert len(message) <= MAX_MESSAGE + 2 * len(str(target)) + 200, message[:300]
             return
         for profile in profiles:
-            json.dumps(profile.as_dict(), allow_nan=False)
+            if isinstance(profile, MolecularProfile):
+                json.dumps(profile.as_dict(), allow_nan=False)
         _assert_not_detectably_cut(seed, kind, data)
 
 
@@ -301,6 +323,20 @@ def test_damaged_real_files(shared_data: Path, data: st.DataObject) -> None:
 
 
 _SHARED_SEEDS = _shared_seeds(SHARED_DATA) if SHARED_DATA.is_dir() else []
+
+#: The other files a user gives: a trial protocol (YAML) and a clinical table for batch screening.
+OTHER_SEEDS = [
+    _seed(default_protocol_path(), "protocol", "protocol.yaml"),
+    _seed(EXAMPLES / "clinical.tsv", "clinical", "clinical.tsv"),
+]
+
+
+@settings(max_examples=max(50, CASES // 4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_protocol_and_clinical_table(data: st.DataObject) -> None:
+    seed = data.draw(st.sampled_from(OTHER_SEEDS), label="seed")
+    kind, damaged = data.draw(_damage(seed.data), label="damage")
+    _check(seed, kind, damaged)
 
 
 @pytest.mark.parametrize("seed", EXAMPLE_SEEDS, ids=lambda seed: seed.label)

@@ -331,3 +331,63 @@ def test_device_is_refused() -> None:
         pytest.skip("no /dev/zero on this system")
     with pytest.raises(FormatError, match="is a device"):
         read_profiles([Path("/dev/zero")])
+
+
+# ---------------------------------------------------------------------------------------------
+# What the fuzzing harness (tests/test_fuzz_readers.py) found, kept as regression cases
+# ---------------------------------------------------------------------------------------------
+
+
+def test_vcf_definition_without_type(examples: Path, tmp_path: Path) -> None:
+    raw = _vcf_bytes(examples)
+    path = tmp_path / "bad.vcf"
+    path.write_bytes(raw.replace(b"##FORMAT=<ID=FC,Number=1,Type=Float,", b"##FORMAT=<ID=FC,Number=1,", 1))
+    with pytest.raises(FormatError, match=r"field 'header': ##FORMAT FC has Type"):
+        read_vcf(path)
+
+
+def test_vcf_csq_written_as_a_flag(examples: Path, tmp_path: Path) -> None:
+    raw = _vcf_bytes(examples)
+    start = raw.index(b"DP=412;CSQ=")
+    end = raw.index(b"\t", start)
+    path = tmp_path / "bad.vcf"
+    path.write_bytes(raw[:start] + b"DP=412;CSQ" + raw[end:])
+    with pytest.raises(FormatError, match=r"bad.vcf:25: field 'INFO/CSQ': INFO CSQ has no value"):
+        read_vcf(path)
+
+
+def test_fusion_csv_quote_never_closed(examples: Path, tmp_path: Path) -> None:
+    folder = _sample(examples, tmp_path)
+    csv_path = folder / "OB-0001-R_AllFusions.csv"
+    text = csv_path.read_text()
+    at = text.index("RnaFusionFilter")
+    csv_path.write_text(text[:at] + '"' + text[at:])
+    with pytest.raises(FormatError, match="a quoted cell is never closed"):
+        read_tso500(folder)
+
+
+def test_clinical_table_damaged_gzip_and_fifo(examples: Path, tmp_path: Path) -> None:
+    import gzip
+
+    from oncobasket.io.match_table import read_clinical_table
+
+    packed = gzip.compress((examples / "clinical.tsv").read_bytes())
+    path = tmp_path / "clinical.tsv.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(FormatError, match="truncated or corrupt"):
+        read_clinical_table(path)
+    fifo = tmp_path / "clinical.tsv"
+    os.mkfifo(fifo)
+    with pytest.raises(FormatError, match="is a named pipe"):
+        read_clinical_table(fifo)
+
+
+def test_protocol_fifo_refused(tmp_path: Path) -> None:
+    from oncobasket.core.errors import ProtocolError
+    from oncobasket.io.oncotree import load_shipped_tumour_types
+    from oncobasket.io.protocol_file import load_protocol
+
+    fifo = tmp_path / "protocol.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises((FormatError, ProtocolError), match="is a named pipe"):
+        load_protocol(fifo, load_shipped_tumour_types())
