@@ -101,3 +101,14 @@ def test_demo_command_refuses_in_one_line(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_match_table_not_overwritten_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "matches.tsv"
+    path.write_text("someone's table")
+    table = pl.DataFrame({"sample_id": ["OB-0001"]})
+    with pytest.raises(InputError, match="the file exists; nothing was written"):
+        write_matches(table, path)
+    assert path.read_text() == "someone's table"
+    write_matches(table, path, replace=True)
+    assert path.read_text().startswith("sample_id")

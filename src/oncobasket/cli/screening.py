@@ -64,6 +64,7 @@ def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
     tmb_cutoffs: TmbCutoffsOption = None,
     msi_min_sites: MsiMinSitesOption = None,
     msi_unstable_percent: MsiUnstablePercentOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Batch: replace the --out table if it exists.")] = False,
 ) -> None:
     """Screen a patient's molecular profile against the protocol and store it with its matches.
 
@@ -78,7 +79,7 @@ def screen(  # noqa: PLR0917 - Typer maps each parameter to an option
         msi_unstable_percent=msi_unstable_percent,
     )
     if patient is None:
-        batch = BatchOptions(out, tumour_type, clinical, protocol_file, table_format, oncotree, ctml)
+        batch = BatchOptions(out, tumour_type, clinical, protocol_file, table_format, oncotree, ctml, force)
         _screen_batch(files, batch, settings, as_json=as_json)
         return
     _screen_patient(files, patient, settings=settings, database_url=database_url, user=user, as_json=as_json)
@@ -124,6 +125,7 @@ class BatchOptions:
     table_format: str
     oncotree: Path | None = None
     ctml: Path | None = None
+    force: bool = False
 
 
 def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSettings, *, as_json: bool) -> None:
@@ -174,7 +176,7 @@ def _screen_batch(files: list[Path], options: BatchOptions, settings: ProfileSet
         if facts is not None:
             patients[item.sample_id] = facts
     result = screen_profiles(profiles, patients, protocol, tumour_types)
-    write_matches(result.matches, options.out, TableFormat(options.table_format))
+    write_matches(result.matches, options.out, TableFormat(options.table_format), replace=options.force)
     _warn([*protocol.warnings, *result.warnings])
     summary = {
         **result.summary(),
@@ -259,7 +261,7 @@ def _screen_ctml(
     found = screen_ctml(profiles, patients, trials, tumour_types, markers)
     entered = {sample: facts.tumour_type.upper() for sample, facts in patients.items()}
     matches = column_match_table(found, trials, entered)
-    write_matches(matches, options.out, TableFormat(options.table_format))
+    write_matches(matches, options.out, TableFormat(options.table_format), replace=options.force)
     _warn([warning for trial in trials for warning in trial.warnings])
     summary = {
         "profiles": len(profiles),

@@ -295,8 +295,21 @@ def read_maf_tumour_types(path: Path) -> dict[str, str]:
     return codes
 
 
-def write_matches(matches: pl.DataFrame, path: Path, table_format: TableFormat = TableFormat.TSV) -> None:
-    """Write the match table (TSV with a header row, or Parquet) atomically, readable by its owner only."""
+def write_matches(
+    matches: pl.DataFrame, path: Path, table_format: TableFormat = TableFormat.TSV, *, replace: bool = False
+) -> None:
+    """Write the match table (TSV with a header row, or Parquet) atomically, readable by its owner only.
+
+    An existing file is replaced only with ``replace`` (``screen --force``): no command overwrites what it
+    did not create without being told to (issue 13).
+    """
+    if path.exists() and not replace:
+        raise FormatError(
+            "the file exists; nothing was written",
+            source=str(path),
+            field="--out",
+            fix="give a new file name, or add --force to replace it",
+        )
     temporary = path.with_name(f".{path.name}.partial")
     try:
         # The table names patients' samples: created 0600 before polars writes into it (io/files.py).
