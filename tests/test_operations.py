@@ -46,7 +46,7 @@ def _a_busy_registry(cli: Cli, examples: Path) -> None:
     cli.json("mtb", "decide", "OB-0001", *decision, "--rationale", "BRAF V600E", "--meeting-date", "2024-04-30")
     cli.json("consent", "OB-0001", "--date", "2024-05-01")
     cli.json("enrol", "OB-0001")
-    cli.json("outcome", "record", "OB-0001", "--outcome", "benefit")
+    cli.json("outcome", "record", "OB-0001", "--outcome", "benefit", "--reason", "central review")
     cli.json("not-treated", "OB-0002", "--reason", "deteriorated")
 
 

@@ -147,9 +147,9 @@ def test_screen_uses_the_thresholds(results: Path, tmp_path: Path) -> None:
     done = _run("screen", str(results / "OB-0003"), "--tumour-type", "COAD", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "MSI-H" in set(pl.read_csv(out, separator="\t").get_column("biomarker"))
-    done = _run(
-        "screen", str(results / "OB-0003"), "--tumour-type", "COAD", "--out", str(out), "--msi-min-sites", "120"
-    )
+    # The first run's table is replaced on purpose: never without --force (issue 13).
+    again = ["--out", str(out), "--msi-min-sites", "120", "--force"]
+    done = _run("screen", str(results / "OB-0003"), "--tumour-type", "COAD", *again)
     assert done.returncode == 0, done.stderr
     assert "MSI-H" not in set(pl.read_csv(out, separator="\t").get_column("biomarker"))
 
