@@ -46,6 +46,8 @@ def _a_busy_registry(cli: Cli, examples: Path) -> None:
     cli.json("mtb", "decide", "OB-0001", *decision, "--rationale", "BRAF V600E", "--meeting-date", "2024-04-30")
     cli.json("consent", "OB-0001", "--date", "2024-05-01")
     cli.json("enrol", "OB-0001")
+    cli.json("treatment", "start", "OB-0001", "--date", "2024-05-02", "--dose", "dabrafenib=150 mg",
+             "--dose", "trametinib=2 mg")  # fmt: skip
     cli.json("outcome", "record", "OB-0001", "--outcome", "benefit", "--reason", "central review")
     cli.json("not-treated", "OB-0002", "--reason", "deteriorated")
 
@@ -57,7 +59,7 @@ def test_backup_and_restore_give_back_every_table(cli: Cli, examples: Path, tmp_
     source = Database(cli.url)
     before = table_rows(source)
     source.dispose()
-    filled = ("patients", "screenings", "match_suggestions", "mtb_decisions", "consents", "enrolments", "not_treated")
+    filled = ("patients", "screenings", "mtb_decisions", "consents", "enrolments", "not_treated", "treatments")
     assert all(before[name] for name in (*filled, "cohorts", "cohort_transitions", "audit_events"))
     out = tmp_path / "backups" / "trial.backup"
     result = cli.json("backup", "--out", str(out))
