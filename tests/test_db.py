@@ -11,7 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from oncobasket.core.cohorts import new_cohort
@@ -39,6 +39,20 @@ def test_the_first_migration_creates_exactly_the_models_tables(database: Databas
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     assert "audit_events" in database.table_names()
+
+
+def test_two_study_ids_differing_only_in_letter_case_cannot_both_be_stored(database: Database) -> None:
+    """Migration 0004's unique index on lower(study_id) is the backstop of case-insensitive lookups, also where
+    the expression index cannot be compared by reflection (SQLite)."""
+    database.upgrade()
+    insert = text(
+        "INSERT INTO patients (study_id, site, sex, birth_year, oncotree_code, oncotree_version, labs, registered_at)"
+        " VALUES (:study_id, 'OUS', 'F', 1960, 'PAAD', 'oncotree_2025_10_03', '{}', CURRENT_TIMESTAMP)"
+    )
+    with database.engine.begin() as connection:
+        connection.execute(insert, {"study_id": "OB-0001"})
+    with pytest.raises(IntegrityError), database.engine.begin() as connection:
+        connection.execute(insert, {"study_id": "ob-0001"})
 
 
 def test_upgrading_twice_changes_nothing(database: Database) -> None:

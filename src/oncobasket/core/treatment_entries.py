@@ -16,6 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
+from oncobasket.core import validation
 from oncobasket.core.errors import InputError
 
 #: Longest free text kept for a reason or a note (one line of an eCRF field).
@@ -62,19 +63,11 @@ def check_not_future(day: date, *, today: date, field: str) -> None:
 
 
 def check_free_text(text: str | None, *, field: str) -> str | None:
-    """Free text (a note, a reason) is one printable line of at most :data:`MAX_TEXT_LENGTH` characters."""
-    if text is None:
+    """Free text (a note, a reason, a regimen) through the one validation layer (``core.validation``): one
+    printable line of at most :data:`MAX_TEXT_LENGTH` characters, no national identity number; blank is None."""
+    if text is None or not text.strip():
         return None
-    value = text.strip()
-    if not value:
-        return None
-    if len(value) > MAX_TEXT_LENGTH or not value.isprintable():
-        raise InputError(
-            f"must be one line of at most {MAX_TEXT_LENGTH} printable characters",
-            field=field,
-            fix="shorten it and leave out line breaks",
-        )
-    return value
+    return validation.check_free_text(text, field=field, maximum=MAX_TEXT_LENGTH)
 
 
 def check_correction_reason(reason: str | None) -> str | None:

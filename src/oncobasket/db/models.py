@@ -1,10 +1,9 @@
 """The registry's tables (SQLAlchemy 2.0 declarative mapping).
 
-The Alembic migrations (``migrations/versions/``: ``r0001_initial.py``, then
-``r0002_decision_options_and_corrections.py`` and ``r0003_treatment_and_outcomes.py``) create exactly these
-tables; a test compares the two so they cannot drift apart. Rows are never deleted: corrections are new
-rows (a correcting decision, a later consent, an outcome correction) and every change is also written to
-``audit_events``.
+The Alembic migrations (``migrations/versions/``: ``r0001_initial.py``, then ``r0002_...`` to ``r0004_...``)
+create exactly these tables; a test compares the two so they cannot drift apart. Rows are never deleted:
+corrections are new rows (a correcting decision, a later consent, an outcome correction) and every change is
+also written to ``audit_events``.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,6 +107,9 @@ class Patient(Base):
     prior_lines: Mapped[int | None] = mapped_column(Integer)
     prior_therapies: Mapped[list[str] | None] = mapped_column(Json)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    # Study IDs are compared without letter case (migration 0004): the backstop when two registrations race.
+    __table_args__ = (Index("ux_patients_study_id_lower", func.lower(study_id), unique=True),)
 
 
 class Screening(Base):

@@ -24,6 +24,7 @@ from oncobasket.core.treatment_entries import (
     check_free_text,
     check_not_future,
 )
+from oncobasket.core.validation import check_date
 from oncobasket.db import repository, treatment_records
 from oncobasket.db.models import FollowUp, Patient, PriorTreatment, Treatment, TreatmentCycle, TreatmentEnd
 from oncobasket.services.entries import append_entry
@@ -470,6 +471,7 @@ def record_prior_treatment(
         )
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id, lock=True)
+        check_date(start_date, field="--start", what="start", today=now.date(), birth_year=patient.birth_year)
         treatment = treatment_records.treatment_of(session, patient_id=patient.id)
         if treatment is not None:
             trial_start = treatment_start_date(session, treatment)
