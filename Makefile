@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 # regenerates it from pyproject.toml (after adding or upgrading a dependency); see docs/operations.md.
 LOCK := constraints.txt
 
-.PHONY: demo test lint typecheck imports unit audit fuzz lock bench clean
+.PHONY: demo test lint typecheck imports unit audit fuzz lock bench clean system
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Debian's libraries for the reports' PDF (WeasyPrint), installed when missing and allowed (root).
+system:
+	bash tools/install_system_packages.sh
+
+demo: $(STAMP) system
 	$(BIN)/oncobasket demo
 
 lint: $(STAMP)
@@ -31,7 +35,7 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) system
 	$(BIN)/pytest -n 2 -q
 
 # Known vulnerabilities in the locked dependencies fail the build; an unreachable database only warns.
