@@ -9,7 +9,7 @@ The names below are the package's public interface, re-exported so callers need 
 from __future__ import annotations
 
 from oncobasket.services.adverse_events import add_adverse_event
-from oncobasket.services.assessments import record_assessments
+from oncobasket.services.assessments import record_assessment_document, record_assessments
 from oncobasket.services.audit import audit_trail, audit_view
 from oncobasket.services.cohorts import (
     expand_cohort,
@@ -31,7 +31,8 @@ from oncobasket.services.patients import (
     update_patient,
 )
 from oncobasket.services.registry import Registry, Settings, patient_facts, sha256_of, utc_now
-from oncobasket.services.screening import qc_warnings, screen_patient
+from oncobasket.services.screening import qc_warnings, screen_patient, screen_profile
+from oncobasket.services.simulation import SimulatedClock, simulate_trial
 from oncobasket.services.treatment import (
     end_treatment,
     record_cycle,
@@ -44,6 +45,7 @@ from oncobasket.services.trial import init_trial
 __all__ = [
     "Registry",
     "Settings",
+    "SimulatedClock",
     "add_adverse_event",
     "add_patient",
     "audit_trail",
@@ -61,6 +63,7 @@ __all__ = [
     "patient_view",
     "pool_counts",
     "qc_warnings",
+    "record_assessment_document",
     "record_assessments",
     "record_consent",
     "record_cycle",
@@ -72,9 +75,11 @@ __all__ = [
     "restore_registry",
     "resume_cohort",
     "screen_patient",
+    "screen_profile",
     "sha256_of",
     "show_cohort",
     "show_patient",
+    "simulate_trial",
     "start_treatment",
     "suspend_cohort",
     "update_patient",

@@ -24,7 +24,8 @@ from oncobasket.core.matching import tumour_group
 from oncobasket.core.protocol import Protocol
 from oncobasket.core.recist import OverallResponse
 from oncobasket.core.registry import MtbDecisionCode
-from oncobasket.db import cutoff_records, repository, treatment_records
+from oncobasket.core.simulation import SIMULATION_ACTION
+from oncobasket.db import cutoff_records, repository, simulation_records, treatment_records
 from oncobasket.db.models import Cohort, MtbDecision, Patient, Screening
 from oncobasket.services.patient_outcomes import PatientOutcomes, patient_outcomes
 from oncobasket.services.registry import Registry, _stored_protocol, _tumour_types, patient_facts
@@ -64,6 +65,9 @@ def build_analysis_dataset(registry: Registry, *, as_of: date) -> AnalysisDatase
             data_source=registry.database.engine.url.render_as_string(hide_password=True),
             cut_off=as_of,
             software_version=f"oncobasket {__version__}",
+            # A simulated trial leaves its mark in the audit trail (docs/simulation.md), so every report
+            # made from it says synthetic without a column or a migration of its own.
+            synthetic=simulation_records.has_audit_action(session, action=SIMULATION_ACTION),
         )
         return AnalysisDataset(rows=rows, metadata=metadata)
 

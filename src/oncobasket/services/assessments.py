@@ -36,11 +36,28 @@ def record_assessments(
     registry: Registry, study_id: str, file: Path, *, correction_reason: str | None = None
 ) -> dict[str, Any]:
     """Record the file's baseline and follow-up assessments for a treated patient; see the module docstring."""
+    document = load_assessment_document(file)
+    return record_assessment_document(
+        registry, study_id, document, source=str(file), file_name=file.name, correction_reason=correction_reason
+    )
+
+
+def record_assessment_document(
+    registry: Registry,
+    study_id: str,
+    document: object,
+    *,
+    source: str,
+    file_name: str,
+    correction_reason: str | None = None,
+) -> dict[str, Any]:
+    """Record an assessment document already read (the JSON of the assessment file, e.g. one that
+    ``oncobasket simulate trial`` built): the same checks, storage, audit and week-16 rule as
+    :func:`record_assessments`, which reads the file first. ``source`` names it in errors, ``file_name`` in
+    the audit trail."""
     check_study_id(study_id)
     registry.database.check_schema()
     reason = check_correction_reason(correction_reason)
-    document = load_assessment_document(file)
-    source = str(file)
     now = registry.now()
     with registry.database.transaction() as session:
         patient = repository.get_patient_or_raise(session, study_id=study_id, lock=True)
@@ -96,7 +113,7 @@ def record_assessments(
                 entity_id=row.id,
                 study_id=study_id,
                 before=dict(old.document) if old is not None else None,
-                after={"kind": entry["kind"], "date": entry["date"], "entry": entry["document"], "file": file.name},
+                after={"kind": entry["kind"], "date": entry["date"], "entry": entry["document"], "file": file_name},
             )
         settled = settle_week16(registry, session, patient=patient, study_id=study_id, at=now)
         derived = patient_outcomes(registry, session, patient=patient)

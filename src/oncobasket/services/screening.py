@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,17 @@ def screen_patient(
             fix="pick the patient's sample with --sample",
         )
     (profile,) = profiles
-    checksums = _source_checksums(paths, profile)
+    return screen_profile(registry, study_id, profile, source_files=_source_checksums(paths, profile))
+
+
+def screen_profile(
+    registry: Registry, study_id: str, profile: MolecularProfile, *, source_files: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """Store a molecular profile already read (or drawn by ``oncobasket simulate trial``) as the patient's
+    screening: the same matching, storage and audit as :func:`screen_patient`, which reads the files first."""
+    check_study_id(study_id, field_name="--patient")
+    registry.database.check_schema()
+    checksums = [dict(item) for item in source_files]
     tumour_types = _tumour_types()
     now = registry.now()
     with registry.database.transaction() as session:
