@@ -23,8 +23,8 @@ from oncobasket.core.errors import InputError
 from oncobasket.core.profiles import (
     Alteration,
     AlterationKind,
-    Msi,
     MolecularProfile,
+    Msi,
     MsiStatus,
     QcResult,
     Tmb,
@@ -140,9 +140,7 @@ class SimulationRates:
         if self.decision_a + self.decision_c > 1.0:
             raise InputError("decision A and C shares add up to more than 1", field="decision_c", fix="lower them")
         if self.complete_response + self.partial_response + self.stable_disease > 1.0:
-            raise InputError(
-                "the CR, PR and SD shares add up to more than 1", field="stable_disease", fix="lower them"
-            )
+            raise InputError("the CR, PR and SD shares add up to more than 1", field="stable_disease", fix="lower them")
 
 
 def _check_share(value: float, name: str) -> None:
@@ -239,7 +237,7 @@ def draw_trial(
         raise InputError(f"{patients} patients", field="--patients", fix="give 1-99999 patients")
     if months < 1:
         raise InputError(f"{months} months", field="--months", fix="give at least 1 month")
-    generator = random.Random(seed)
+    generator = random.Random(seed)  # noqa: S311 - a seeded simulation, not a secret
     start = end - timedelta(days=round(months * 30.44))
     span = (end - start).days
     codes = [item.oncotree_code for item in tumour_types]
@@ -271,7 +269,9 @@ def _draw_patient(
     study_id = f"{SYNTHETIC_PREFIX}{number:05d}"
     profile = _draw_profile(generator, study_id, frequencies, qc_failure=rates.qc_failure)
     decision_roll = generator.random()
-    decision = "A" if decision_roll < rates.decision_a else "C" if decision_roll < rates.decision_a + rates.decision_c else "D"
+    decision = (
+        "A" if decision_roll < rates.decision_a else "C" if decision_roll < rates.decision_a + rates.decision_c else "D"
+    )
     response_roll = generator.random()
     response = (
         WeekSixteenResponse.CR
@@ -294,7 +294,9 @@ def _draw_patient(
         screened_on=screened_on,
         profile=profile,
         decision=decision,
-        non_trial_option=generator.choice(("standard_care", "other_trial", "early_access")) if decision == "C" else None,
+        non_trial_option=generator.choice(("standard_care", "other_trial", "early_access"))
+        if decision == "C"
+        else None,
         meeting_after_days=generator.randint(7, 21),
         not_treated_reason=generator.choice(_NOT_TREATED)
         if decision == "A" and generator.random() < rates.not_treated_after_offer
@@ -333,7 +335,14 @@ def _draw_profile(
             if alteration is not None:
                 alterations.append(alteration)
     # MSI-H tumours are hypermutated (Zehir 2017 Fig. 4): TMB follows MSI.
-    per_mb = round(generator.uniform(25.0, 60.0) if msi_high else generator.uniform(10.5, 30.0) if tmb_high else generator.uniform(0.5, 8.0), 1)
+    per_mb = round(
+        generator.uniform(25.0, 60.0)
+        if msi_high
+        else generator.uniform(10.5, 30.0)
+        if tmb_high
+        else generator.uniform(0.5, 8.0),
+        1,
+    )
     tmb_class = TmbClass.HIGH if per_mb > 20.0 else TmbClass.INTERMEDIATE if per_mb >= 5.0 else TmbClass.LOW
     usable_sites = 120
     unstable = generator.randint(30, 50) if msi_high else generator.randint(0, 6)
@@ -371,6 +380,7 @@ _TARGETS = {
     WeekSixteenResponse.PR: ({"T1": 25.0, "N1": 18.0}, {"T1": 22.0, "N1": 16.0}),
     WeekSixteenResponse.SD: ({"T1": 45.0, "N1": 28.0}, {"T1": 46.0, "N1": 28.0}),
 }
+
 
 #: Scans every 8 weeks for 24 weeks, then every 12 weeks (DOMAIN.md section 5, the Danish sister trial's schedule).
 def assessment_days(until: int) -> tuple[int, ...]:

@@ -22,6 +22,9 @@ from oncobasket.db.models import (
     Screening,
 )
 
+#: The correcting decisions' alias, built once (a fresh ``aliased()`` per query re-adapted every column).
+_DECISION_CORRECTION = aliased(MtbDecision)
+
 
 def screened_patients(session: Session, *, recorded_by: datetime) -> Sequence[tuple[Patient, Screening]]:
     """Every patient with a screening recorded before the cut-off, with their latest such screening."""
@@ -42,7 +45,7 @@ def screened_patients(session: Session, *, recorded_by: datetime) -> Sequence[tu
 
 def decision_in_force(session: Session, *, patient_id: int, recorded_by: datetime) -> MtbDecision | None:
     """The decision in force at the cut-off (the latest meeting's among those no earlier correction superseded)."""
-    correction = aliased(MtbDecision)
+    correction = _DECISION_CORRECTION
     superseded = (
         select(correction.id)
         .where(correction.corrects_id == MtbDecision.id, correction.recorded_at < recorded_by)

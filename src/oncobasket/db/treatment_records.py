@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -34,12 +35,19 @@ def add(session: Session, row: _Row | Treatment | LesionMeasurement) -> None:
     session.flush()
 
 
+@cache
+def _correction_alias(model: type[_Row]) -> Any:
+    """One alias per table for its correcting rows, built once: a fresh ``aliased()`` per query made SQLAlchemy
+    adapt every column again, most of the analysis dataset's time (benchmarks/bench_registry_report.py)."""
+    return aliased(model)
+
+
 def _in_force(
     session: Session, model: type[_Row], *conditions: Any, order: Sequence[Any], recorded_by: datetime | None
 ) -> Sequence[_Row]:
     """Rows no correction superseded; with ``recorded_by``, the registry as it stood then (later rows and
     corrections recorded later do not count: a data cut-off)."""
-    correction = aliased(model)
+    correction = _correction_alias(model)
     later: list[Any] = []
     corrections: list[Any] = [correction.corrects_id == model.id]
     if recorded_by is not None:

@@ -96,7 +96,10 @@ def _row(values: dict[str, str | None], *, source: str, line: int) -> Alteration
         )
     if not values["name"] or not values["source"]:
         raise InputError(
-            "every row needs its name and its source", source=source, line=line, field="source",
+            "every row needs its name and its source",
+            source=source,
+            line=line,
+            field="source",
             fix="cite the publication, table or figure",
         )
     gene = values["gene"] if values["gene"] not in (None, "-") else None

@@ -25,7 +25,8 @@ from oncobasket.core.protocol import Protocol
 from oncobasket.core.recist import OverallResponse
 from oncobasket.core.registry import MtbDecisionCode
 from oncobasket.core.simulation import SIMULATION_ACTION
-from oncobasket.db import cutoff_records, repository, simulation_records, treatment_records
+from oncobasket.db import cutoff_records, simulation_records
+from oncobasket.db.cutoff_snapshot import CutOffSnapshot, snapshot_at
 from oncobasket.db.models import Cohort, MtbDecision, Patient, Screening
 from oncobasket.services.patient_outcomes import PatientOutcomes, patient_outcomes
 from oncobasket.services.registry import Registry, _stored_protocol, _tumour_types, patient_facts
@@ -56,8 +57,12 @@ def build_analysis_dataset(registry: Registry, *, as_of: date) -> AnalysisDatase
     recorded_by = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
     with registry.database.transaction(write=False) as session:
         protocol_row, protocol = _stored_protocol(session)
+        # One read per table (db.cutoff_snapshot), not ten queries per patient: 5,000 patients in seconds.
+        snapshot = snapshot_at(session, recorded_by=recorded_by)
         rows = tuple(
-            _row(registry, session, protocol, patient, screening, as_of=as_of, recorded_by=recorded_by)
+            _row(
+                registry, session, protocol, patient, screening, snapshot=snapshot, as_of=as_of, recorded_by=recorded_by
+            )
             for patient, screening in cutoff_records.screened_patients(session, recorded_by=recorded_by)
         )
         metadata = AnalysisMetadata(
@@ -79,14 +84,14 @@ def _row(
     patient: Patient,
     screening: Screening,
     *,
+    snapshot: CutOffSnapshot,
     as_of: date,
     recorded_by: datetime,
 ) -> AnalysisRow:
-    suggestions = repository.match_suggestions(session, screening_id=screening.id)
-    decision = cutoff_records.decision_in_force(session, patient_id=patient.id, recorded_by=recorded_by)
-    enrolment = cutoff_records.enrolment_at(session, patient_id=patient.id, recorded_by=recorded_by)
-    treatment = treatment_records.treatment_of(session, patient_id=patient.id, recorded_by=recorded_by)
-    treated = treatment is not None
+    suggestions = snapshot.suggestions.get(screening.id, ())
+    decision = snapshot.decisions.get(patient.id)
+    enrolment = snapshot.enrolments.get(patient.id)
+    treated = patient.id in snapshot.treatments
     # Offered: the board confirmed a trial match (A) or proposed another alteration for a trial drug (B);
     # an enrolment or a treatment implies it even if a later-dated decision replaced it.
     offered = treated or enrolment is not None or _offers_trial(decision)
@@ -94,7 +99,7 @@ def _row(
     matched = offered or bool(suggestions)
     # QC: the result passed, or its failed areas left the matched alterations usable (the flags nest).
     qc_passed = screening.qc_passed or matched
-    cohort = _cohort(session, enrolment.cohort_id if enrolment is not None else None, decision)
+    cohort = _cohort(snapshot, enrolment.cohort_id if enrolment is not None else None, decision)
     first = suggestions[0] if suggestions else None
     values: dict[str, object] = {
         "study_id": patient.study_id,
@@ -110,12 +115,10 @@ def _row(
             cohort.drug if cohort else None, decision.drug if decision else None, first.drug if first else None
         ),
         "cohort": cohort.name if cohort is not None else None,
-        "cohort_status": cutoff_records.cohort_status_at(session, cohort_id=cohort.id, recorded_by=recorded_by)
-        if cohort is not None
-        else None,
+        "cohort_status": snapshot.cohort_statuses.get(cohort.id) if cohort is not None else None,
     }
     if not treated:
-        reason = _not_treated_reason(session, patient, decision, recorded_by=recorded_by) if matched else None
+        reason = _not_treated_reason(snapshot, patient, decision) if matched else None
         return AnalysisRow(
             qc_passed=qc_passed,
             matched=matched,
@@ -127,11 +130,7 @@ def _row(
             **values,  # type: ignore[arg-type]
         )
     derived = patient_outcomes(registry, session, patient=patient, as_of=as_of, recorded_by=recorded_by)
-    recorded = (
-        cutoff_records.outcome_at(session, enrolment_id=enrolment.id, recorded_by=recorded_by)
-        if enrolment is not None
-        else None
-    )
+    recorded = snapshot.outcomes.get(enrolment.id) if enrolment is not None else None
     outcome = Outcome(recorded) if recorded is not None else derived.outcome
     benefit = {Outcome.BENEFIT: True, Outcome.NO_BENEFIT: False}.get(outcome)
     return AnalysisRow(
@@ -153,15 +152,7 @@ def _row(
         os_days=derived.os.days if derived.os is not None else None,
         os_event=int(derived.os.event) if derived.os is not None else None,
         pfs_ratio=derived.pfs_ratio.ratio if derived.pfs_ratio is not None else None,
-        worst_ae_grade=max(
-            (
-                row.grade
-                for row in treatment_records.adverse_events_in_force(
-                    session, patient_id=patient.id, recorded_by=recorded_by
-                )
-            ),
-            default=0,
-        ),
+        worst_ae_grade=snapshot.worst_adverse_event_grades.get(patient.id, 0),
         **values,  # type: ignore[arg-type]
     )
 
@@ -179,10 +170,10 @@ def _offers_trial(decision: MtbDecision | None) -> bool:
     )
 
 
-def _cohort(session: Session, cohort_id: int | None, decision: MtbDecision | None) -> Cohort | None:
+def _cohort(snapshot: CutOffSnapshot, cohort_id: int | None, decision: MtbDecision | None) -> Cohort | None:
     if cohort_id is None and decision is not None and _offers_trial(decision):
         cohort_id = decision.cohort_id
-    return repository.get_cohort(session, cohort_id=cohort_id) if cohort_id is not None else None
+    return snapshot.cohorts.get(cohort_id) if cohort_id is not None else None
 
 
 def _group(protocol: Protocol, patient: Patient, as_of: date) -> str | None:
@@ -193,12 +184,10 @@ def _group(protocol: Protocol, patient: Patient, as_of: date) -> str | None:
         return None
 
 
-def _not_treated_reason(
-    session: Session, patient: Patient, decision: MtbDecision | None, *, recorded_by: datetime
-) -> str:
+def _not_treated_reason(snapshot: CutOffSnapshot, patient: Patient, decision: MtbDecision | None) -> str:
     """Why a matched patient was not treated at the cut-off: the recorded reason, else the board's decision
     (C: its non-trial option; D: no treatment proposal), else ``pending`` (IMPRESS funnel, Puco et al. 2024)."""
-    recorded = cutoff_records.not_treated_at(session, patient_id=patient.id, recorded_by=recorded_by)
+    recorded = snapshot.not_treated.get(patient.id)
     if recorded is not None:
         return recorded.reason
     if decision is not None and decision.code == MtbDecisionCode.C.value:

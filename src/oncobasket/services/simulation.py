@@ -65,6 +65,9 @@ _LABS = (
 #: Cycles every 28 days: one full cycle for oral and intravenous drugs alike (DOMAIN.md section 5).
 _CYCLE_DAYS = 28
 
+#: CTCAE v5.0: grade 3 is severe; the simulator records it as serious.
+_SEVERE_GRADE = 3
+
 
 class SimulatedClock:
     """The clock the services read during a simulation: the simulator sets it to each step's moment."""
@@ -89,7 +92,7 @@ def simulate_trial(
     seed: int,
     months: int,
     frequencies: Sequence[AlterationFrequency],
-    rates: SimulationRates = SimulationRates(),
+    rates: SimulationRates | None = None,
     end: date | None = None,
 ) -> dict[str, Any]:
     """Draw a trial and record it; returns what was recorded (the ``--json`` output of ``simulate trial``).
@@ -100,7 +103,12 @@ def simulate_trial(
     """
     last_day = end if end is not None else registry.now().date()
     plan = draw_trial(
-        patients=patients, seed=seed, end=last_day, months=months, frequencies=frequencies, rates=rates
+        patients=patients,
+        seed=seed,
+        end=last_day,
+        months=months,
+        frequencies=frequencies,
+        rates=rates or SimulationRates(),
     )
     clock = SimulatedClock(_moment(plan.start))
     simulated = Registry(database=registry.database, actor=registry.actor, clock=clock)
@@ -175,7 +183,7 @@ def _run(registry: Registry, clock: SimulatedClock, plan: SimulationPlan) -> _Ta
     return tally
 
 
-def _patient_steps(registry: Registry, draw: PatientDraw, tally: _Tally) -> Iterator[date]:  # noqa: C901, PLR0912, PLR0915 - one patient's course, step by step
+def _patient_steps(registry: Registry, draw: PatientDraw, tally: _Tally) -> Iterator[date]:
     """One patient's course; each ``yield`` names the day of the next step (the simulator resumes it then)."""
     study_id = draw.study_id
     add_patient(
@@ -254,8 +262,8 @@ def _patient_steps(registry: Registry, draw: PatientDraw, tally: _Tally) -> Iter
             study_id,
             term=draw.adverse_event_term,
             grade=str(draw.adverse_event_grade),
-            serious=draw.adverse_event_grade >= 3,  # noqa: PLR2004 - CTCAE grade 3: severe
-            relations={drug: DrugRelation.POSSIBLE for drug in drugs},
+            serious=draw.adverse_event_grade >= _SEVERE_GRADE,
+            relations=dict.fromkeys(drugs, DrugRelation.POSSIBLE),
             start_date=onset,
             end_date=onset + timedelta(days=7),
             outcome="recovered",
