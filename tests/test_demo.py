@@ -48,3 +48,18 @@ def test_demo_runs_the_trial_flow_on_the_bundled_examples(tmp_path: Path) -> Non
     assert cycles == 4
     assert lesions == 4 + 2 * 4 + 2 + 2
     assert computed == (2,)
+
+    # The synthetic trial: 300 patients through the same services into a second registry, its report marked.
+    assert "Synthetic trial (seed 2026): 300 patients screened" in output
+    assert "refused by the services" not in output
+    with sqlite3.connect(workdir / "simulated.db") as connection:
+        (synthetic,) = connection.execute("SELECT count(*) FROM patients WHERE study_id LIKE 'SYN-%'").fetchone()
+        (real,) = connection.execute("SELECT count(*) FROM patients WHERE study_id NOT LIKE 'SYN-%'").fetchone()
+        (marks,) = connection.execute("SELECT count(*) FROM audit_events WHERE action = 'trial.simulate'").fetchone()
+        (treated,) = connection.execute("SELECT count(*) FROM treatments").fetchone()
+    assert (synthetic, real, marks) == (300, 0, 1)
+    assert treated > 20
+    report = workdir / "simulated-report" / "trial_report.html"
+    assert "SYNTHETIC DATA" in report.read_text(encoding="utf-8")
+    assert (workdir / "simulated-report" / "trial_report.pdf").stat().st_size > 0
+    assert f"its report (synthetic data) is {workdir / 'simulated-report' / 'trial_report.pdf'}" in output

@@ -133,7 +133,16 @@ _DEMO_SCRIPT: tuple[tuple[str, str], ...] = (
     ("", "endpoints --as-of {today} {db}"),
     ("", "report --as-of {today} --out {workdir}/report {db}"),
     ("15. The tumour board's report of one patient", "report patient OB-0001 --out {workdir}/report {db}"),
+    (
+        "16. A synthetic trial of 300 patients written through the same services into a second registry"
+        " (study IDs SYN-..., every page marked synthetic), and its trial report",
+        "simulate trial --patients {simulated_patients} --seed 2026 --months 30 {simulated_db}",
+    ),
+    ("", "report --as-of {today} --out {workdir}/simulated-report {simulated_db}"),
 )
+
+#: Patients of the demo's synthetic trial: enough for every report section, few enough for a 2-minute demo.
+SIMULATED_PATIENTS = 300
 
 
 def _demo_steps(examples: Path, workdir: Path) -> list[tuple[str, str, list[str]]]:
@@ -146,6 +155,9 @@ def _demo_steps(examples: Path, workdir: Path) -> list[tuple[str, str, list[str]
         "workdir": shlex.quote(str(workdir)),
         "db": f"--database-url {shlex.quote('sqlite:///' + str(workdir / 'trial.db'))} --user demo-coordinator",
         "labs": _DEMO_LABS,
+        "simulated_db": f"--database-url {shlex.quote('sqlite:///' + str(workdir / 'simulated.db'))}"
+        " --user demo-coordinator",
+        "simulated_patients": str(SIMULATED_PATIENTS),
         # The cut-off is today: the demo's registry is as it stands now.
         "today": datetime.now(UTC).date().isoformat(),
     }
@@ -186,6 +198,10 @@ def demo(
             app(arguments, standalone_mode=False)
     typer.echo(f"\nThe demo's registry is {workdir / 'trial.db'}; its batch screen is {workdir / 'matches.tsv'}.")
     typer.echo(f"The trial report is {workdir / 'report' / 'trial_report.pdf'} (and .html beside it).")
+    typer.echo(
+        f"The synthetic trial's registry is {workdir / 'simulated.db'}; its report (synthetic data) is "
+        f"{workdir / 'simulated-report' / 'trial_report.pdf'} (and .html beside it)."
+    )
 
 
 def _prepare_workdir(workdir: Path, *, force: bool) -> None:
