@@ -31,6 +31,7 @@ from oncobasket.io.assessment_file import parse_assessment_mapping
 from oncobasket.io.simulation_sources import load_frequencies, parse_frequencies
 from oncobasket.services import Registry, Settings, add_patient, patient_form, simulate_trial
 from oncobasket.services.analysis import build_analysis_dataset
+from registry_database import database_url  # noqa: F401 - fixture
 
 #: The simulated trials end on this day (the registry's clock is then a day later).
 END = date(2026, 6, 30)
@@ -279,6 +280,22 @@ def test_the_batch_read_answers_as_the_per_patient_queries(simulated: Registry) 
 # ---------------------------------------------------------------------------------------------------------------
 # Refusals and the command
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def test_a_simulated_trial_on_each_database(database_url: str) -> None:  # noqa: F811 - fixture
+    """The simulator and the analysis dataset run on SQLite and PostgreSQL alike."""
+    registry = _registry(database_url)
+    try:
+        result = simulate_trial(registry, patients=25, seed=11, months=12, frequencies=load_frequencies(), end=END)
+        assert result["refused"] == {}
+        dataset = build_analysis_dataset(registry, as_of=END)
+    finally:
+        registry.close()
+    assert dataset.metadata.synthetic
+    assert [row.study_id for row in dataset.rows] == [f"SYN-{number:05d}" for number in range(1, 26)]
+    counts = [count for _, count in funnel(dataset.rows)]
+    assert counts == sorted(counts, reverse=True)
+    assert result["recorded"]["screened"] == 25
 
 
 def test_a_database_with_real_patients_is_refused(sqlite_url: str) -> None:
