@@ -382,9 +382,9 @@ _TARGETS = {
 }
 
 
-#: Scans every 8 weeks for 24 weeks, then every 12 weeks (DOMAIN.md section 5, the Danish sister trial's schedule).
 def assessment_days(until: int) -> tuple[int, ...]:
-    """The scheduled assessment days from treatment start, up to ``until`` inclusive."""
+    """The scheduled assessment days from treatment start, up to ``until`` inclusive: every 8 weeks for 24
+    weeks, then every 12 weeks (DOMAIN.md section 5, the Danish sister trial's schedule)."""
     days = [56, 112, 168]
     while days[-1] + 84 <= until:
         days.append(days[-1] + 84)

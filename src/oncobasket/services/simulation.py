@@ -39,7 +39,7 @@ from oncobasket.core.simulation import (
 )
 from oncobasket.core.treatment import EndReason
 from oncobasket.core.treatment_entries import DoseEntry, FollowUpStatus
-from oncobasket.db import repository, simulation_records
+from oncobasket.db import simulation_records
 from oncobasket.services.adverse_events import add_adverse_event
 from oncobasket.services.assessments import record_assessment_document
 from oncobasket.services.decisions import record_decision
@@ -142,7 +142,6 @@ def simulate_trial(
                 "sources": list(plan.sources),
             },
         )
-        repository.current_protocol_or_raise(session)
     tally = _run(simulated, clock, plan)
     return {
         "synthetic": True,
