@@ -16,10 +16,26 @@ from fastapi.responses import JSONResponse
 from oncobasket.core.errors import ConflictError, InputError, NotFoundError, OncoBasketError
 
 
+#: The services name fields as the command line's options; the API's body fields are named otherwise here.
+_FIELD_NAMES = {"lab": "labs", "prior_therapy": "prior_therapies", "dose": "doses", "patient": "study_id"}
+
+
+def api_field(field: str | None) -> str | None:
+    """The request field behind a service's field name (``--tumour-type`` -> ``tumour_type``)."""
+    if field is None:
+        return None
+    if field.isupper():  # a command-line argument's metavar, e.g. STUDY_ID
+        return field.lower()
+    if not field.startswith("--"):
+        return field
+    name = field.removeprefix("--").replace("-", "_")
+    return _FIELD_NAMES.get(name, name)
+
+
 def error_body(error: OncoBasketError) -> dict[str, Any]:
     """The JSON body of a domain error."""
     if isinstance(error, InputError):
-        return {"detail": {"field": error.field, "line": error.line, "rule": error.rule, "fix": error.fix}}
+        return {"detail": {"field": api_field(error.field), "line": error.line, "rule": error.rule, "fix": error.fix}}
     return {"detail": str(error)}
 
 

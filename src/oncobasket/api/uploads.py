@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import UploadFile
+from fastapi import HTTPException, UploadFile
 
 from oncobasket.core.errors import InputError
 
@@ -16,10 +16,8 @@ async def read_upload(file: UploadFile, *, limit: int) -> bytes:
     while chunk := await file.read(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise InputError(
-                f"the upload is larger than {limit // (1024 * 1024)} MiB",
-                field="file",
-                fix="upload one sample's CombinedVariantOutput.tsv",
+            raise HTTPException(
+                status_code=413, detail=f"field 'file': the upload is larger than {limit} bytes; upload one sample"
             )
         parts.append(chunk)
     if size == 0:
