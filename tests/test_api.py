@@ -9,11 +9,11 @@ from registry_database import database_url, protocol_file  # noqa: F401 - fixtur
 from web_client import OB0001, PASSWORD, Web, web  # noqa: F401 - fixtures
 
 
-def _coordinator(web: Web) -> dict[str, str]:
+def _coordinator(web: Web) -> dict[str, str]:  # noqa: F811 - the imported fixture
     return web.headers("coordinator")
 
 
-def test_a_token_is_issued_for_the_right_password_only(web: Web) -> None:
+def test_a_token_is_issued_for_the_right_password_only(web: Web) -> None:  # noqa: F811 - the imported fixture
     answer = web.client.post("/api/v1/token", data={"username": "monitor", "password": PASSWORD})
     assert answer.status_code == 200
     body = answer.json()
@@ -25,7 +25,7 @@ def test_a_token_is_issued_for_the_right_password_only(web: Web) -> None:
     assert wrong.json() == unknown.json()
 
 
-def test_every_api_route_needs_a_valid_token(web: Web) -> None:
+def test_every_api_route_needs_a_valid_token(web: Web) -> None:  # noqa: F811 - the imported fixture
     for path in ("/api/v1/patients", "/api/v1/patients/IMP-0001", "/api/v1/cohorts", "/api/v1/audit"):
         assert web.client.get(path).status_code == 401
         forged = web.client.get(path, headers={"Authorization": "Bearer not-a-token"})
@@ -33,7 +33,7 @@ def test_every_api_route_needs_a_valid_token(web: Web) -> None:
         assert forged.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_patient_show_and_cohort_list_are_the_cli_json(web: Web) -> None:
+def test_patient_show_and_cohort_list_are_the_cli_json(web: Web) -> None:  # noqa: F811 - the imported fixture
     patient = web.client.get("/api/v1/patients/IMP-0001", headers=web.headers("monitor"))
     assert patient.status_code == 200
     body = patient.json()
@@ -45,7 +45,7 @@ def test_patient_show_and_cohort_list_are_the_cli_json(web: Web) -> None:
     assert cohorts.json() == []
 
 
-def test_from_upload_to_decision_to_enrolment_audited_with_the_acting_accounts(web: Web) -> None:
+def test_from_upload_to_decision_to_enrolment_audited_with_the_acting_accounts(web: Web) -> None:  # noqa: F811 - the imported fixture
     with OB0001.open("rb") as handle:
         screened = web.client.post(
             "/api/v1/patients/IMP-0001/screenings",
@@ -83,7 +83,7 @@ def test_from_upload_to_decision_to_enrolment_audited_with_the_acting_accounts(w
     assert again.status_code == 409
 
 
-def test_the_patient_list_and_a_new_patient(web: Web) -> None:
+def test_the_patient_list_and_a_new_patient(web: Web) -> None:  # noqa: F811 - the imported fixture
     created = web.client.post(
         "/api/v1/patients",
         json={"study_id": "IMP-0003", "site": "OUS", "sex": "M", "birth_year": 1955, "tumour_type": "COADREAD"},
@@ -100,13 +100,13 @@ def test_the_patient_list_and_a_new_patient(web: Web) -> None:
     assert duplicate.status_code == 409
 
 
-def test_security_headers_are_set(web: Web) -> None:
+def test_security_headers_are_set(web: Web) -> None:  # noqa: F811 - the imported fixture
     answer = web.client.get("/api/v1/cohorts", headers=web.headers("admin"))
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     assert answer.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
 
 
-def test_the_openapi_document_lists_the_routes(web: Web) -> None:
+def test_the_openapi_document_lists_the_routes(web: Web) -> None:  # noqa: F811 - the imported fixture
     document = web.client.get("/openapi.json").json()
     assert {"/api/v1/token", "/api/v1/patients/{study_id}", "/api/v1/cohorts"} <= set(document["paths"])

@@ -37,16 +37,26 @@ PATIENT_ROUTES: list[tuple[str, str, str, Any]] = [
     ("read", "GET", "/audit", None),
     ("write", "PATCH", "", {"ecog": 1, "reason": "seen in clinic"}),
     ("write", "POST", "/screenings", None),
-    ("decide", "POST", "/decisions", {"decision": "D", "rationale": "no actionable match", "meeting_date": "2024-04-30"}),
+    (
+        "decide",
+        "POST",
+        "/decisions",
+        {"decision": "D", "rationale": "no actionable match", "meeting_date": "2024-04-30"},
+    ),
     ("write", "POST", "/consent", {"date": "2024-05-01"}),
     ("write", "POST", "/enrolment", {}),
     ("write", "POST", "/treatment", {"start_date": "2024-05-01"}),
-    ("write", "POST", "/adverse-events", {"term": "Nausea", "grade": "2", "start_date": "2024-05-01", "outcome": "recovered"}),
+    (
+        "write",
+        "POST",
+        "/adverse-events",
+        {"term": "Nausea", "grade": "2", "start_date": "2024-05-01", "outcome": "recovered"},
+    ),
     ("write", "POST", "/assessments", ASSESSMENTS),
-]  # fmt: skip
+]
 
 
-def _call(web: Web, username: str, method: str, url: str, body: Any) -> Any:
+def _call(web: Web, username: str, method: str, url: str, body: Any) -> Any:  # noqa: F811 - the imported fixture
     headers = web.headers(username)
     if url.endswith("/screenings"):
         with OB0001.open("rb") as handle:
@@ -59,7 +69,7 @@ def _sees(username: str, study_id: str) -> bool:
     return site is None or SITE_OF[study_id] == site
 
 
-def test_every_role_on_every_patient_route(web: Web) -> None:
+def test_every_role_on_every_patient_route(web: Web) -> None:  # noqa: F811 - the imported fixture
     wrong: list[str] = []
     for kind, method, suffix, body in PATIENT_ROUTES:
         for username in ACCOUNTS:
@@ -78,7 +88,7 @@ def test_every_role_on_every_patient_route(web: Web) -> None:
     assert wrong == []
 
 
-def test_another_sites_patient_answers_as_a_missing_study_id(web: Web) -> None:
+def test_another_sites_patient_answers_as_a_missing_study_id(web: Web) -> None:  # noqa: F811 - the imported fixture
     for suffix in ("", "/audit"):
         hidden = web.client.get(f"/api/v1/patients/IMP-0002{suffix}", headers=web.headers("inv.ous"))
         missing = web.client.get(f"/api/v1/patients/IMP-0009{suffix}", headers=web.headers("inv.ous"))
@@ -88,7 +98,7 @@ def test_another_sites_patient_answers_as_a_missing_study_id(web: Web) -> None:
 
 
 @pytest.mark.parametrize("username", list(ACCOUNTS))
-def test_list_routes_show_only_the_patients_the_account_may_see(web: Web, username: str) -> None:
+def test_list_routes_show_only_the_patients_the_account_may_see(web: Web, username: str) -> None:  # noqa: F811 - the imported fixture
     listed = web.client.get("/api/v1/patients", headers=web.headers(username))
     assert listed.status_code == 200
     expected = [study_id for study_id in SITE_OF if _sees(username, study_id)]
@@ -96,19 +106,19 @@ def test_list_routes_show_only_the_patients_the_account_may_see(web: Web, userna
 
 
 @pytest.mark.parametrize("path", ["/api/v1/audit", "/api/v1/endpoints?as_of=2024-05-01"])
-def test_whole_trial_routes_are_for_the_trial_roles(web: Web, path: str) -> None:
+def test_whole_trial_routes_are_for_the_trial_roles(web: Web, path: str) -> None:  # noqa: F811 - the imported fixture
     for username in ACCOUNTS:
         answer = web.client.get(path, headers=web.headers(username))
         expected = 200 if username in GRANTED["read_trial"] else 403
         assert answer.status_code == expected, (username, answer.text[:200])
 
 
-def test_cohorts_are_read_by_everyone(web: Web) -> None:
+def test_cohorts_are_read_by_everyone(web: Web) -> None:  # noqa: F811 - the imported fixture
     for username in ACCOUNTS:
         assert web.client.get("/api/v1/cohorts", headers=web.headers(username)).status_code == 200
 
 
-def test_registering_a_patient_by_role_and_site(web: Web) -> None:
+def test_registering_a_patient_by_role_and_site(web: Web) -> None:  # noqa: F811 - the imported fixture
     results = {}
     for number, username in enumerate(ACCOUNTS, start=10):
         body = {"study_id": f"IMP-00{number}", "site": "HUS", "sex": "M", "birth_year": 1950, "tumour_type": "PAAD"}

@@ -28,17 +28,37 @@ MALFORMED: list[tuple[str, Any, str]] = [
     ("/api/v1/patients", {**PATIENT, "study_id": "01019012345"}, "study_id"),
     ("/api/v1/patients", {**PATIENT, "nickname": "x"}, "body.nickname"),
     ("/api/v1/patients", {"site": "OUS"}, "body.study_id"),
-    ("/api/v1/patients/IMP-0001/decisions", {"decision": "E", "rationale": "x", "meeting_date": "2024-04-30"}, "decision"),
-    ("/api/v1/patients/IMP-0001/decisions", {"decision": "A", "rationale": " ", "meeting_date": "2024-04-30"}, "rationale"),
-    ("/api/v1/patients/IMP-0001/decisions", {"decision": "C", "rationale": "x", "meeting_date": "2024-04-30"}, "option"),
-    ("/api/v1/patients/IMP-0001/decisions", {"decision": "A", "rationale": "x", "meeting_date": "30.04.2024"}, "body.meeting_date"),
-    ("/api/v1/patients/IMP-0001/decisions", {"decision": "D", "rationale": "x", "meeting_date": "2030-01-01"}, "meeting_date"),
+    (
+        "/api/v1/patients/IMP-0001/decisions",
+        {"decision": "E", "rationale": "x", "meeting_date": "2024-04-30"},
+        "decision",
+    ),
+    (
+        "/api/v1/patients/IMP-0001/decisions",
+        {"decision": "A", "rationale": " ", "meeting_date": "2024-04-30"},
+        "rationale",
+    ),
+    (
+        "/api/v1/patients/IMP-0001/decisions",
+        {"decision": "C", "rationale": "x", "meeting_date": "2024-04-30"},
+        "option",
+    ),
+    (
+        "/api/v1/patients/IMP-0001/decisions",
+        {"decision": "A", "rationale": "x", "meeting_date": "30.04.2024"},
+        "body.meeting_date",
+    ),
+    (
+        "/api/v1/patients/IMP-0001/decisions",
+        {"decision": "D", "rationale": "x", "meeting_date": "2030-01-01"},
+        "meeting_date",
+    ),
     ("/api/v1/patients/IMP-0001/consent", {"date": "2031-01-01"}, "date"),
     ("/api/v1/patients/IMP-0001/consent", {"date": None}, "body.date"),
     ("/api/v1/patients/IMP-0001/treatment", {"start_date": "2024-05-01", "doses": ["no equals sign"]}, "doses"),
     ("/api/v1/patients/IMP-0001/assessments", {"baseline": "yesterday"}, "baseline"),
     ("/api/v1/patients/IMP-0001/assessments", [1, 2], "body"),
-]  # fmt: skip
+]
 
 
 def _field_named(body: Any) -> set[str]:
@@ -48,14 +68,14 @@ def _field_named(body: Any) -> set[str]:
 
 
 @pytest.mark.parametrize(("path", "body", "field"), MALFORMED)
-def test_malformed_bodies_get_422_with_the_field(web: Web, path: str, body: Any, field: str) -> None:
+def test_malformed_bodies_get_422_with_the_field(web: Web, path: str, body: Any, field: str) -> None:  # noqa: F811 - the imported fixture
     answer = web.client.post(path, json=body, headers=web.headers("admin"))
     assert answer.status_code in {400, 409, 422}, answer.text
     if answer.status_code == 422:
         assert any(field in named for named in _field_named(answer.json())), answer.text
 
 
-def test_a_body_that_is_not_json_is_refused(web: Web) -> None:
+def test_a_body_that_is_not_json_is_refused(web: Web) -> None:  # noqa: F811 - the imported fixture
     answer = web.client.post(
         "/api/v1/patients",
         content=b"{not json",
@@ -68,7 +88,7 @@ def test_a_body_that_is_not_json_is_refused(web: Web) -> None:
     ("content", "field"),
     [(b"", "file"), (b"\x00\x01\x02 not a result", "file"), (b"[Header]\nnot really\n", None)],
 )
-def test_bad_uploads_are_refused_with_a_reason(web: Web, content: bytes, field: str | None) -> None:
+def test_bad_uploads_are_refused_with_a_reason(web: Web, content: bytes, field: str | None) -> None:  # noqa: F811 - the imported fixture
     answer = web.client.post(
         "/api/v1/patients/IMP-0001/screenings",
         files={"file": ("x.tsv", content)},
@@ -94,7 +114,7 @@ def test_an_upload_over_the_limit_is_refused(database_url: str, protocol_file: o
         app.state.oncobasket.database.dispose()
 
 
-def test_an_expired_token_is_refused(web: Web) -> None:
+def test_an_expired_token_is_refused(web: Web) -> None:  # noqa: F811 - the imported fixture
     state = web.client.app.state.oncobasket  # type: ignore[attr-defined]
     expired = TokenSigner(state.settings.secret_key, timedelta(seconds=-1)).issue("admin")
     answer = web.client.get("/api/v1/cohorts", headers={"Authorization": f"Bearer {expired}"})
@@ -102,7 +122,7 @@ def test_an_expired_token_is_refused(web: Web) -> None:
     assert answer.status_code in {200, 401}
 
 
-def test_failed_sign_ins_are_throttled(web: Web) -> None:
+def test_failed_sign_ins_are_throttled(web: Web) -> None:  # noqa: F811 - the imported fixture
     for _ in range(5):
         answer = web.client.post("/api/v1/token", data={"username": "admin", "password": "wrong password!"})
         assert answer.status_code == 401
@@ -117,12 +137,19 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
     max_leaves=8,
 )
-ROUTES = ["/patients", "/patients/IMP-0001/decisions", "/patients/IMP-0001/consent", "/patients/IMP-0001/enrolment",
-          "/patients/IMP-0001/treatment", "/patients/IMP-0001/adverse-events", "/patients/IMP-0001/assessments"]  # fmt: skip
+ROUTES = [
+    "/patients",
+    "/patients/IMP-0001/decisions",
+    "/patients/IMP-0001/consent",
+    "/patients/IMP-0001/enrolment",
+    "/patients/IMP-0001/treatment",
+    "/patients/IMP-0001/adverse-events",
+    "/patients/IMP-0001/assessments",
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(ROUTES), body=st.dictionaries(st.text(max_size=15), JSON_VALUES, max_size=6) | JSON_VALUES)
-def test_no_body_makes_a_server_error(web: Web, route: str, body: Any) -> None:
+def test_no_body_makes_a_server_error(web: Web, route: str, body: Any) -> None:  # noqa: F811 - the imported fixture
     answer = web.client.post(f"/api/v1{route}", json=body, headers=web.headers("admin"))
     assert answer.status_code < 500

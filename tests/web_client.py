@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from oncobasket.api import WebSettings, create_app
 from oncobasket.core.access import Role
-from oncobasket.services import Registry, Settings, add_patient, init_trial, patient_form
 from oncobasket.db import account_records
+from oncobasket.services import Registry, Settings, add_patient, init_trial, patient_form
 from oncobasket.services.accounts import hash_password
 
 NOW = datetime(2024, 5, 2, 10, 0, tzinfo=UTC)

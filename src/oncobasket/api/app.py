@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from oncobasket.api import pages
 from oncobasket.api.dependencies import WebState
 from oncobasket.api.errors import register_error_handlers
+from oncobasket.api.pages import page_error
 from oncobasket.api.routes import router
 from oncobasket.api.security import LoginThrottle, TokenSigner
 from oncobasket.api.settings import WebSettings
@@ -33,8 +37,15 @@ def create_app(settings: WebSettings) -> FastAPI:
         signer=TokenSigner(settings.secret_key, settings.token_lifetime),
         throttle=LoginThrottle(settings.login_attempts, settings.login_window, settings.clock),
     )
-    register_error_handlers(app)
+    register_error_handlers(app, page_error)
     app.include_router(router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.WEB_DATA / "static"), name="static")
+
+    async def sign_in(_request: Request, _error: Exception) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    app.add_exception_handler(pages.NotSignedInError, sign_in)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -7,14 +7,16 @@ value of personal data); NotFoundError -> 404; ConflictError -> 409; a request t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oncobasket.core.errors import ConflictError, InputError, NotFoundError, OncoBasketError
-
 
 #: The services name fields as the command line's options; the API's body fields are named otherwise here.
 _FIELD_NAMES = {"lab": "labs", "prior_therapy": "prior_therapies", "dose": "doses", "patient": "study_id"}
@@ -48,9 +50,12 @@ def error_status(error: OncoBasketError) -> int:
     return 422
 
 
-async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, OncoBasketError)
-    return JSONResponse(error_body(error), status_code=error_status(error))
+#: Renders an error on a web page (status, message); the API's paths answer JSON instead.
+PageError = Callable[[Request, int, str], Response]
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
@@ -63,7 +68,21 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return JSONResponse({"detail": details}, status_code=422)
 
 
-def register_error_handlers(app: FastAPI) -> None:
-    """Install the mapping on the app."""
-    app.add_exception_handler(OncoBasketError, _domain_error)
+def register_error_handlers(app: FastAPI, page_error: PageError) -> None:
+    """Install the mapping on the app: JSON under /api, an error page elsewhere."""
+
+    async def domain_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, OncoBasketError)
+        if _is_api(request):
+            return JSONResponse(error_body(error), status_code=error_status(error))
+        return page_error(request, error_status(error), str(error))
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if _is_api(request) or error.status_code < 400:
+            return await http_exception_handler(request, error)
+        return page_error(request, error.status_code, str(error.detail))
+
+    app.add_exception_handler(OncoBasketError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
