@@ -100,7 +100,7 @@ def test_upload_then_a_board_decision(page: Any, tmp_path: Path) -> None:
     page.screenshot(path=str(tmp_path / "screening-queue.png"), full_page=True)
     page.click("text=IMP-0001")
     page.set_input_files("#file", str(OB0001))
-    page.click("button:text-is(\"Screen\")")
+    page.click('button:text-is("Screen")')
     assert "match(es)" in page.inner_text("[role=status]")
     _sign_out(page)
 
@@ -112,7 +112,7 @@ def test_upload_then_a_board_decision(page: Any, tmp_path: Path) -> None:
     page.fill("#meeting_date", "2024-04-30")
     page.fill("#rationale", "BRAF V600E: dabrafenib and trametinib")
     page.screenshot(path=str(tmp_path / "decision-form.png"), full_page=True)
-    page.click("button:text-is(\"Record decision\")")
+    page.click('button:text-is("Record decision")')
     assert "Decision A recorded" in page.inner_text("[role=status]")
     assert "dabrafenib+trametinib" in page.inner_text("table.decisions")
     page.screenshot(path=str(tmp_path / "patient-page.png"), full_page=True)

@@ -133,14 +133,17 @@ def _patient_page(
 @router.get("/patients/{study_id}")
 def patient_page(request: Request, state: State, account: PageAccount, study_id: str) -> Response:
     _forbid(account, Action.READ)
-    return _patient_page(request, state, account, study_id)
+    notice = request.session.pop("notice", None)
+    return _patient_page(request, state, account, study_id, notice=notice if isinstance(notice, str) else None)
 
 
 def _after_write(
     request: Request, state: WebState, account: Account, study_id: str, *, error: OncoBasketError | None, done: str = ""
 ) -> Response:
     if error is None:
-        return _patient_page(request, state, account, study_id, notice=done)
+        # Post/Redirect/Get: reloading the patient page must not record the form again.
+        request.session["notice"] = done
+        return RedirectResponse(f"/patients/{study_id}", status_code=303)
     return _patient_page(request, state, account, study_id, error_status(error), error=str(error))
 
 
