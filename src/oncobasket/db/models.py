@@ -514,7 +514,7 @@ class LesionMeasurement(Base):
     __table_args__ = (UniqueConstraint("assessment_id", "lesion", name="uq_lesion_measurements_lesion"),)
 
 
-#: The roles of core.access.Role (migration 0004 writes the same text).
+#: The roles of core.access.Role (migration 0005 writes the same text).
 ROLE_CHECK = "role IN ('admin', 'coordinator', 'mtb', 'investigator', 'monitor')"
 
 
