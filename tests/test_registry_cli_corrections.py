@@ -198,5 +198,5 @@ def test_trial_init_migrates_a_revision_0001_database(
         database.dispose()
     runner = Cli(database_url, capsys, monkeypatch)
     assert "run `oncobasket trial init` to migrate it" in runner.fails("cohort", "list")
-    assert runner.json("trial", "init", "--protocol", str(protocol_file))["schema_revision"] == "0004"
+    assert runner.json("trial", "init", "--protocol", str(protocol_file))["schema_revision"] == "0005"
     assert runner.json("cohort", "list") == []

@@ -30,6 +30,7 @@ from oncobasket.cli import (  # noqa: F401 - importing registers the commands
     simon,
     treatment,
     trial,
+    web,
 )
 from oncobasket.cli.app import app
 

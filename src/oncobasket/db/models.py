@@ -512,3 +512,26 @@ class LesionMeasurement(Base):
     status: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("assessment_id", "lesion", name="uq_lesion_measurements_lesion"),)
+
+
+#: The roles of core.access.Role (migration 0005 writes the same text).
+ROLE_CHECK = "role IN ('admin', 'coordinator', 'mtb', 'investigator', 'monitor')"
+
+
+class UserAccount(Base):
+    """A person who signs in to the web pages or the API: the argon2 hash of the password, never the password;
+    an investigator's site bounds which patients it sees."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    site: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="user_role"),
+        CheckConstraint("role <> 'investigator' OR site IS NOT NULL", name="investigator_has_site"),
+    )
