@@ -36,6 +36,7 @@ from oncobasket.core.analysis import (
 )
 from oncobasket.core.errors import FormatError, InputError
 from oncobasket.core.recist import OverallResponse
+from oncobasket.io.files import check_regular_file
 
 _MISSING = frozenset({"", "NA", "N/A", "na"})
 _TRUE = frozenset({"true", "y", "yes"})
@@ -170,6 +171,7 @@ def _csv_records(path: Path) -> tuple[dict[str, str], list[str], Iterator[tuple[
 
 
 def _read_text(path: Path) -> str:
+    check_regular_file(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

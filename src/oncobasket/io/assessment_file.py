@@ -46,6 +46,7 @@ from oncobasket.core.recist import (
     TargetLesion,
 )
 from oncobasket.core.response_series import ENTERABLE_RESPONSES
+from oncobasket.io.files import check_regular_file
 
 #: RECIST 1.1 section 4.2.
 MAX_TARGET_LESIONS = 5
@@ -255,6 +256,7 @@ def load_assessment_document(path: Path) -> object:
     """The assessment file's JSON as read (its shape is checked by :func:`parse_assessment_mapping`); a file that
     is not JSON, is truncated or repeats a key is refused with its line."""
     source = str(path)
+    check_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as error:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from oncobasket.core.adverse_events import GRADES, AdverseEventTerms, CtcaeTerm
 from oncobasket.core.errors import FormatError
+from oncobasket.io.files import check_regular_file
 
 COLUMNS = ("term", "soc", "meddra_code", "grades")
 
@@ -43,6 +44,7 @@ def load_ctcae(path: Path | None) -> AdverseEventTerms:
 def read_ctcae(path: Path) -> AdverseEventTerms:
     """Read a CTCAE table in the shipped format (see the module docstring); errors name the file and line."""
     source = str(path)  # errors name the path as the user gave it
+    check_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -25,6 +25,7 @@ from typing import Any
 
 from oncobasket.core.errors import FormatError
 from oncobasket.core.tumour_types import TumourType, TumourTypes
+from oncobasket.io.files import check_regular_file
 
 SUBSET_COLUMNS = ("code", "parent", "level", "main_type", "tissue", "name")
 #: optional columns after :data:`SUBSET_COLUMNS`: the retired codes each node replaced.
@@ -124,6 +125,7 @@ def _subset_codes(cell: str, *, source: str, line: int, column: str) -> tuple[st
 def read_oncotree_json(path: Path) -> TumourTypes:
     """Read a full OncoTree tree JSON (``{"TISSUE": {..., "children": {...}}}``)."""
     source = str(path)  # errors name the path as the user gave it
+    check_regular_file(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -31,6 +31,7 @@ from oncobasket.io.ctml.model import (
     Either,
     join_criteria,
 )
+from oncobasket.io.files import check_regular_file
 from oncobasket.io.protocol_file import yaml_syntax_error
 
 _TRIAL_KEYS = frozenset(
@@ -109,6 +110,7 @@ def load_ctml_trials(path: Path, tumour_types: TumourTypes) -> tuple[CtmlTrial, 
 
 def _load_document(path: Path) -> Any:
     source = str(path)
+    check_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
