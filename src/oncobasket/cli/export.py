@@ -9,7 +9,7 @@ import typer
 
 from oncobasket.cli.app import DatabaseUrlOption, JsonOption, UserOption, _emit_registry, _on_registry, app
 
-export_app = typer.Typer(help="Export the registry: the analysis dataset.", no_args_is_help=True)
+export_app = typer.Typer(help="Export the registry: the analysis dataset, a cBioPortal study.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
 
@@ -38,4 +38,27 @@ def export_analysis(
     }
     _emit_registry(
         summary, as_json, [f"{summary['rows']} screened patients ({summary['treated']} treated) as of {as_of}: {out}"]
+    )
+
+
+@export_app.command("cbioportal")
+def export_cbioportal(
+    as_of: Annotated[str, typer.Option("--as-of", help="Data cut-off YYYY-MM-DD: the registry as it stood that day.")],
+    out: Annotated[Path, typer.Option("--out", help="The study folder to write (new or empty; owner-only).")],
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that already holds files.")] = False,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a cBioPortal study folder: clinical patient and sample files, mutations (MAF), discrete CNA,
+    structural variants, timelines, meta files and case lists (docs/interop.md)."""
+    from oncobasket.core.registry import parse_date
+    from oncobasket.services.exports import export_cbioportal as export
+
+    cut_off = parse_date(as_of, field_name="--as-of")
+    summary = _on_registry(database_url, user, export, as_of=cut_off, out=out, force=force)
+    _emit_registry(
+        summary,
+        as_json,
+        [f"cBioPortal study {summary['study_id']}: {summary['patients']} patients, {len(summary['files'])} files in {out}"],
     )

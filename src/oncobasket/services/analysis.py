@@ -54,27 +54,35 @@ def build_analysis_dataset(registry: Registry, *, as_of: date) -> AnalysisDatase
         raise InputError(
             f"the cut-off {as_of.isoformat()} is in the future", field="--as-of", fix="give today or an earlier day"
         )
-    recorded_by = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
     with registry.database.transaction(write=False) as session:
-        protocol_row, protocol = _stored_protocol(session)
-        # One read per table (db.cutoff_snapshot), not ten queries per patient: 5,000 patients in seconds.
-        snapshot = snapshot_at(session, recorded_by=recorded_by)
-        rows = tuple(
-            _row(
-                registry, session, protocol, patient, screening, snapshot=snapshot, as_of=as_of, recorded_by=recorded_by
-            )
-            for patient, screening in cutoff_records.screened_patients(session, recorded_by=recorded_by)
-        )
-        metadata = AnalysisMetadata(
-            protocol_version=protocol_row.version,
-            data_source=registry.database.engine.url.render_as_string(hide_password=True),
-            cut_off=as_of,
-            software_version=f"oncobasket {__version__}",
-            # A simulated trial leaves its mark in the audit trail (docs/simulation.md), so every report
-            # made from it says synthetic without a column or a migration of its own.
-            synthetic=simulation_records.has_audit_action(session, action=SIMULATION_ACTION),
-        )
-        return AnalysisDataset(rows=rows, metadata=metadata)
+        return analysis_dataset_in(registry, session, as_of=as_of)
+
+
+def recorded_by_of(as_of: date) -> datetime:
+    """The cut-off as an instant: everything recorded before the end of ``as_of`` (UTC) counts."""
+    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def analysis_dataset_in(registry: Registry, session: Session, *, as_of: date) -> AnalysisDataset:
+    """The analysis dataset read in the caller's transaction (an export that reads more beside it)."""
+    recorded_by = recorded_by_of(as_of)
+    protocol_row, protocol = _stored_protocol(session)
+    # One read per table (db.cutoff_snapshot), not ten queries per patient: 5,000 patients in seconds.
+    snapshot = snapshot_at(session, recorded_by=recorded_by)
+    rows = tuple(
+        _row(registry, session, protocol, patient, screening, snapshot=snapshot, as_of=as_of, recorded_by=recorded_by)
+        for patient, screening in cutoff_records.screened_patients(session, recorded_by=recorded_by)
+    )
+    metadata = AnalysisMetadata(
+        protocol_version=protocol_row.version,
+        data_source=registry.database.engine.url.render_as_string(hide_password=True),
+        cut_off=as_of,
+        software_version=f"oncobasket {__version__}",
+        # A simulated trial leaves its mark in the audit trail (docs/simulation.md), so every report
+        # made from it says synthetic without a column or a migration of its own.
+        synthetic=simulation_records.has_audit_action(session, action=SIMULATION_ACTION),
+    )
+    return AnalysisDataset(rows=rows, metadata=metadata)
 
 
 def _row(
