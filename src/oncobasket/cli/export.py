@@ -42,7 +42,7 @@ def export_analysis(
 
 
 @export_app.command("cbioportal")
-def export_cbioportal(
+def export_cbioportal(  # noqa: PLR0917 - Typer maps each parameter to an option
     as_of: Annotated[str, typer.Option("--as-of", help="Data cut-off YYYY-MM-DD: the registry as it stood that day.")],
     out: Annotated[Path, typer.Option("--out", help="The study folder to write (new or empty; owner-only).")],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that already holds files.")] = False,
@@ -60,5 +60,7 @@ def export_cbioportal(
     _emit_registry(
         summary,
         as_json,
-        [f"cBioPortal study {summary['study_id']}: {summary['patients']} patients, {len(summary['files'])} files in {out}"],
+        [
+            f"cBioPortal study {summary['study_id']}: {summary['patients']} patients, {len(summary['files'])} files: {out}"
+        ],
     )
