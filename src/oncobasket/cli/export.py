@@ -61,6 +61,7 @@ def export_cbioportal(  # noqa: PLR0917 - Typer maps each parameter to an option
         summary,
         as_json,
         [
-            f"cBioPortal study {summary['study_id']}: {summary['patients']} patients, {len(summary['files'])} files: {out}"
+            f"cBioPortal study {summary['study_id']}: {summary['patients']} patients, "
+            f"{len(summary['files'])} files: {out}"
         ],
     )

@@ -474,5 +474,7 @@ def _timeline(kind: TimelineKind, events: Sequence[tuple[str, TimelineEvent]]) -
             "EVENT_TYPE": str(kind),
             **event.values,
         }
-        lines.append("\t".join(_cell(values[column]) if values.get(column) not in (None, "") else "" for column in columns))
+        lines.append(
+            "\t".join(_cell(values[column]) if values.get(column) not in (None, "") else "" for column in columns)
+        )
     return "\n".join(lines) + "\n"

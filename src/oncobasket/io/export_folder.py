@@ -21,9 +21,7 @@ class ExportFolder:
 
     def __init__(self, root: Path, *, force: bool = False) -> None:
         if root.exists() and not root.is_dir():
-            raise InputError(
-                "the export folder is a file", source=str(root), field="--out", fix="give a folder path"
-            )
+            raise InputError("the export folder is a file", source=str(root), field="--out", fix="give a folder path")
         if root.is_dir() and any(root.iterdir()) and not force:
             raise InputError(
                 "the export folder already holds files this export did not create",

@@ -168,7 +168,12 @@ def _treatment_events(
     ]
     if record.end is not None:
         events.append(
-            (TimelineKind.STATUS, record.end.date, None, {"STATUS": "End of treatment", "REASON": str(record.end.reason)})
+            (
+                TimelineKind.STATUS,
+                record.end.date,
+                None,
+                {"STATUS": "End of treatment", "REASON": str(record.end.reason)},
+            )
         )
     if record.death_date is not None:
         events.append((TimelineKind.STATUS, record.death_date, None, {"STATUS": "Died"}))
