@@ -9,7 +9,9 @@ import typer
 
 from oncobasket.cli.app import DatabaseUrlOption, JsonOption, UserOption, _emit_registry, _on_registry, app
 
-export_app = typer.Typer(help="Export the registry: the analysis dataset, a cBioPortal study.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export the registry: the analysis dataset, a cBioPortal study, CTML of our cohorts.", no_args_is_help=True
+)
 app.add_typer(export_app, name="export")
 
 
@@ -65,3 +67,32 @@ def export_cbioportal(  # noqa: PLR0917 - Typer maps each parameter to an option
             f"{len(summary['files'])} files: {out}"
         ],
     )
+
+
+@export_app.command("ctml")
+def export_ctml(  # noqa: PLR0917 - Typer maps each parameter to an option
+    out: Annotated[Path, typer.Option("--out", help="The folder to write the CTML trial into (new or empty).")],
+    protocol: Annotated[
+        Path | None,
+        typer.Option("--protocol", help="Export this protocol file's cohorts instead of the registry's (none closed)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that already holds files.")] = False,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the protocol's cohorts that are not closed as a MatchMiner CTML trial, and the rules CTML cannot
+    express in unexpressed.tsv (docs/interop.md)."""
+    from oncobasket.services import exports
+
+    if protocol is not None:
+        summary = exports.export_protocol_ctml(protocol, out=out, force=force)
+    else:
+        summary = _on_registry(database_url, user, exports.export_ctml, out=out, force=force)
+    unexpressed = summary["unexpressed"]
+    lines = [f"CTML trial with {summary['arms']} cohorts: {out / summary['files'][0]}"]
+    if unexpressed:
+        lines.append(
+            f"{len(unexpressed)} rules CTML cannot express (written as said there): {out / summary['files'][1]}"
+        )
+    _emit_registry(summary, as_json, lines)

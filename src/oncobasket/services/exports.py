@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from oncobasket.core.analysis import AnalysisRow
 from oncobasket.core.errors import InputError
-from oncobasket.db import cutoff_records
+from oncobasket.db import cutoff_records, repository
 from oncobasket.db.models import Patient, Screening
 from oncobasket.io.cbioportal import (
     CbioportalStudy,
@@ -28,10 +28,12 @@ from oncobasket.io.cbioportal import (
     TimelineKind,
     write_cbioportal_study,
 )
+from oncobasket.io.ctml.writer import CtmlExport, protocol_to_ctml, write_ctml_export
 from oncobasket.io.export_folder import ExportFolder
+from oncobasket.io.protocol_file import load_protocol
 from oncobasket.services.analysis import analysis_dataset_in, recorded_by_of
 from oncobasket.services.patient_outcomes import patient_outcomes
-from oncobasket.services.registry import Registry, _stored_protocol
+from oncobasket.services.registry import Registry, _stored_protocol, _tumour_types
 
 #: A timeline event with its dates, before they become days from the patient's day 0.
 _DatedEvent = tuple[TimelineKind, date, date | None, dict[str, str]]
@@ -187,3 +189,28 @@ def _treatment_events(
             }
             events.append((TimelineKind.IMAGING, point.date, None, values))
     return events
+
+
+def export_ctml(registry: Registry, *, out: Path, force: bool = False) -> dict[str, Any]:
+    """The protocol in force as a CTML trial of its cohorts not closed in the registry (docs/interop.md)."""
+    registry.database.check_schema()
+    with registry.database.transaction(write=False) as session:
+        _, protocol = _stored_protocol(session)
+        statuses = repository.cohort_statuses(session)
+    return _write_ctml(protocol_to_ctml(protocol, _tumour_types(), cohort_statuses=statuses), out, force=force)
+
+
+def export_protocol_ctml(protocol_path: Path, *, out: Path, force: bool = False) -> dict[str, Any]:
+    """A protocol file (no registry: every cohort it defines, none closed) as a CTML trial."""
+    tumour_types = _tumour_types()
+    return _write_ctml(protocol_to_ctml(load_protocol(protocol_path, tumour_types), tumour_types), out, force=force)
+
+
+def _write_ctml(export: CtmlExport, out: Path, *, force: bool) -> dict[str, Any]:
+    files = write_ctml_export(export, ExportFolder(out, force=force))
+    return {
+        "out": str(out),
+        "files": list(files),
+        "arms": len(export.cohorts),
+        "unexpressed": [item.as_dict() for item in export.unexpressed],
+    }
