@@ -10,7 +10,8 @@ import typer
 from oncobasket.cli.app import DatabaseUrlOption, JsonOption, UserOption, _emit_registry, _on_registry, app
 
 export_app = typer.Typer(
-    help="Export the registry: the analysis dataset, a cBioPortal study, CTML of our cohorts.", no_args_is_help=True
+    help="Export the registry: the analysis dataset, a cBioPortal study, CTML of our cohorts, FHIR.",
+    no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
 
@@ -96,3 +97,26 @@ def export_ctml(  # noqa: PLR0917 - Typer maps each parameter to an option
             f"{len(unexpressed)} rules CTML cannot express (written as said there): {out / summary['files'][1]}"
         )
     _emit_registry(summary, as_json, lines)
+
+
+@export_app.command("fhir")
+def export_fhir(
+    study_id: Annotated[str, typer.Argument(help="The patient's study ID.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the bundle to this file (owner-only) instead of stdout.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+) -> None:
+    """Print (or write) the patient's FHIR R4 Bundle: pseudonymous Patient, tumour, ECOG, genomic report with
+    variant, TMB and MSI observations, tumour-board recommendation, ResearchStudy and ResearchSubject
+    (docs/interop.md)."""
+    from oncobasket.cli.app import emit_json
+    from oncobasket.services.exports import export_fhir as export
+
+    bundle = _on_registry(database_url, user, export, study_id, out=out, force=force)
+    if out is None:
+        emit_json(bundle)
+    else:
+        typer.echo(f"FHIR bundle of {study_id} ({len(bundle['entry'])} resources): {out}")

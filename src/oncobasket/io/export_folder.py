@@ -7,8 +7,10 @@ did not create: a folder that already holds files is refused unless the caller p
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from oncobasket.core.errors import InputError
 
@@ -50,3 +52,18 @@ class ExportFolder:
         path.chmod(FILE_MODE)
         self.written.append(path)
         return path
+
+
+def write_private_json(path: Path, value: Any, *, force: bool = False) -> None:
+    """One JSON file holding patient data, owner-only; an existing file is replaced only with ``force``."""
+    if path.exists() and not force:
+        raise InputError(
+            "the file already exists", source=str(path), field="--out", fix="give a new file name, or add --force"
+        )
+    if path.parent != Path() and not path.parent.is_dir():
+        raise InputError("no such folder", source=str(path.parent), field="--out", fix="create the folder first")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, FILE_MODE), "w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=1, ensure_ascii=False)
+        handle.write("\n")
+    path.chmod(FILE_MODE)

@@ -11,7 +11,7 @@ screening, tumour-board meeting and treatment start), so no day is negative.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from oncobasket.core.analysis import AnalysisRow
 from oncobasket.core.errors import InputError
 from oncobasket.db import cutoff_records, repository
-from oncobasket.db.models import Patient, Screening
+from oncobasket.db.models import MtbDecision, Patient, Screening
 from oncobasket.io.cbioportal import (
     CbioportalStudy,
     StudyCase,
@@ -29,7 +29,8 @@ from oncobasket.io.cbioportal import (
     write_cbioportal_study,
 )
 from oncobasket.io.ctml.writer import CtmlExport, protocol_to_ctml, write_ctml_export
-from oncobasket.io.export_folder import ExportFolder
+from oncobasket.io.export_folder import ExportFolder, write_private_json
+from oncobasket.io.fhir import FhirPatientRecord, patient_bundle
 from oncobasket.io.protocol_file import load_protocol
 from oncobasket.services.analysis import analysis_dataset_in, recorded_by_of
 from oncobasket.services.patient_outcomes import patient_outcomes
@@ -214,3 +215,66 @@ def _write_ctml(export: CtmlExport, out: Path, *, force: bool) -> dict[str, Any]
         "arms": len(export.cohorts),
         "unexpressed": [item.as_dict() for item in export.unexpressed],
     }
+
+
+def build_fhir_record(registry: Registry, study_id: str) -> FhirPatientRecord:
+    """What the registry holds now about one patient, for the FHIR bundle (one read transaction)."""
+    registry.database.check_schema()
+    recorded_by = registry.now() + timedelta(seconds=1)
+    with registry.database.transaction(write=False) as session:
+        patient = repository.get_patient_or_raise(session, study_id=study_id)
+        protocol_row, protocol = _stored_protocol(session)
+        screening = repository.latest_screening(session, patient_id=patient.id)
+        decision = cutoff_records.decision_in_force(session, patient_id=patient.id, recorded_by=recorded_by)
+        enrolment = cutoff_records.enrolment_at(session, patient_id=patient.id, recorded_by=recorded_by)
+        cohort = repository.get_cohort(session, cohort_id=enrolment.cohort_id) if enrolment is not None else None
+        status = _subject_status(registry, session, patient, decision, enrolled=enrolment is not None)
+        return FhirPatientRecord(
+            study_id=patient.study_id,
+            sex=patient.sex,
+            birth_year=patient.birth_year,
+            oncotree_code=patient.oncotree_code,
+            oncotree_version=patient.oncotree_version,
+            icd10=patient.icd10,
+            ecog=patient.ecog,
+            registered=patient.registered_at.date(),
+            trial_id=protocol.trial_id,
+            trial_name=protocol_row.name,
+            protocol_version=protocol_row.version,
+            sample_id=screening.sample_id if screening is not None else None,
+            screened=screening.screened_at if screening is not None else None,
+            profile=dict(screening.profile) if screening is not None else None,
+            decision_code=decision.code if decision is not None else None,
+            decision_drug=decision.drug if decision is not None else None,
+            decision_biomarker=decision.biomarker if decision is not None else None,
+            decision_date=decision.meeting_date if decision is not None else None,
+            cohort=cohort.name if cohort is not None else None,
+            subject_status=status,
+        )
+
+
+def export_fhir(registry: Registry, study_id: str, *, out: Path | None = None, force: bool = False) -> dict[str, Any]:
+    """The patient's FHIR R4 Bundle; with ``out``, also written to that file owner-only (not over another file
+    without ``force``)."""
+    bundle = patient_bundle(build_fhir_record(registry, study_id))
+    if out is not None:
+        write_private_json(out, bundle, force=force)
+    return bundle
+
+
+def _subject_status(
+    registry: Registry, session: Session, patient: Patient, decision: MtbDecision | None, *, enrolled: bool
+) -> str:
+    """FHIR R4 ResearchSubject.status from the trial flow: screening (no decision yet), candidate (offered by
+    the board), not-registered (board decision C or D), on-study (enrolled), on-study-intervention (treated),
+    follow-up (treatment ended), off-study (died)."""
+    if not enrolled:
+        if decision is None:
+            return "screening"
+        return "candidate" if decision.code in {"A", "B"} and decision.drug else "not-registered"
+    record = patient_outcomes(registry, session, patient=patient).treatment
+    if record is None:
+        return "on-study"
+    if record.death_date is not None:
+        return "off-study"
+    return "follow-up" if record.end is not None else "on-study-intervention"
