@@ -10,7 +10,7 @@ import typer
 from oncobasket.cli.app import DatabaseUrlOption, JsonOption, UserOption, _emit_registry, _on_registry, app
 
 export_app = typer.Typer(
-    help="Export the registry: the analysis dataset, a cBioPortal study, CTML of our cohorts, FHIR.",
+    help="Export the registry: the analysis dataset, a cBioPortal study, CTML of our cohorts, FHIR, OMOP CDM.",
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
@@ -120,3 +120,25 @@ def export_fhir(
         emit_json(bundle)
     else:
         typer.echo(f"FHIR bundle of {study_id} ({len(bundle['entry'])} resources): {out}")
+
+
+@export_app.command("omop")
+def export_omop(  # noqa: PLR0917 - Typer maps each parameter to an option
+    out: Annotated[Path, typer.Option("--out", help="The folder to write one CSV per OMOP table into (new or empty).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Data cut-off YYYY-MM-DD (default: today, UTC).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that already holds files.")] = False,
+    database_url: DatabaseUrlOption = "sqlite:///oncobasket.db",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the registry as OMOP CDM v5.4 tables (person, observation_period, condition_occurrence, specimen,
+    measurement, drug_exposure, observation, episode, episode_event, death), owner-only (docs/interop.md)."""
+    from datetime import UTC, datetime
+
+    from oncobasket.core.registry import parse_date
+    from oncobasket.services.omop_export import export_omop as export
+
+    cut_off = parse_date(as_of, field_name="--as-of") if as_of is not None else datetime.now(UTC).date()
+    summary = _on_registry(database_url, user, export, as_of=cut_off, out=out, force=force)
+    counts = ", ".join(f"{table} {count}" for table, count in summary["rows"].items())
+    _emit_registry(summary, as_json, [f"OMOP CDM v5.4 tables as of {summary['cut_off']} in {out}: {counts}"])
