@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from oncobasket.core.errors import InputError
+from oncobasket.io.files import PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, make_private_folders
 
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
+FOLDER_MODE = PRIVATE_FOLDER_MODE
+FILE_MODE = PRIVATE_FILE_MODE
 
 
 class ExportFolder:
@@ -37,8 +38,8 @@ class ExportFolder:
 
     @staticmethod
     def _make_folder(folder: Path) -> None:
-        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-        # mkdir's mode is masked by the umask and an existing folder keeps its own: set it explicitly.
+        # New parents too are owner-only (io.files); an existing folder keeps its own mode, so set it explicitly.
+        make_private_folders(folder)
         folder.chmod(FOLDER_MODE)
 
     def write_text(self, name: str, text: str) -> Path:
