@@ -364,6 +364,23 @@ def test_adverse_events_are_ctcae_terms_with_a_relation_to_each_study_drug(trial
     )
     events = show_patient(trial, "IMP-0012")["adverse_events"]
     assert [(item["id"], item["grade"]) for item in events] == [(corrected["id"], 3)]
+    # The superseded entry and an id the patient never had cannot be corrected; nothing is written.
+    before = audit_trail(trial)
+    for stale in (recorded["id"], 999):
+        with pytest.raises(InputError, match=f"no adverse event {stale} in force"):
+            add_adverse_event(
+                trial,
+                "IMP-0012",
+                term="Fever",
+                grade="1",
+                serious=False,
+                relations={"dabrafenib": "probable", "trametinib": "possible"},
+                start_date=START + timedelta(days=10),
+                outcome="recovered",
+                corrects=stale,
+                correction_reason="again",
+            )
+    assert audit_trail(trial) == before
 
 
 def test_a_computed_outcome_never_replaces_a_recorded_one_but_warns(trial: Registry, tmp_path: Path) -> None:

@@ -112,13 +112,6 @@ def adverse_events_in_force(
     )
 
 
-def get_adverse_event(session: Session, *, patient_id: int, event_id: int) -> AdverseEventRecord | None:
-    """One of the patient's adverse events by its id."""
-    return session.scalars(
-        select(AdverseEventRecord).where(AdverseEventRecord.patient_id == patient_id, AdverseEventRecord.id == event_id)
-    ).one_or_none()
-
-
 def assessments_in_force(
     session: Session, *, patient_id: int, recorded_by: datetime | None = None
 ) -> Sequence[TumourAssessment]:
@@ -143,10 +136,3 @@ def prior_treatments_in_force(
         order=[PriorTreatment.start_date],
         recorded_by=recorded_by,
     )
-
-
-def get_prior_treatment(session: Session, *, patient_id: int, entry_id: int) -> PriorTreatment | None:
-    """One of the patient's prior treatments by its id."""
-    return session.scalars(
-        select(PriorTreatment).where(PriorTreatment.patient_id == patient_id, PriorTreatment.id == entry_id)
-    ).one_or_none()

@@ -21,7 +21,7 @@ from oncobasket.core.treatment_entries import check_correction_reason, check_fre
 from oncobasket.db import repository, treatment_records
 from oncobasket.db.models import AdverseEventRecord
 from oncobasket.io.ctcae import load_shipped_ctcae
-from oncobasket.services.entries import append_entry
+from oncobasket.services.entries import append_entry, entry_to_correct
 from oncobasket.services.registry import Registry
 from oncobasket.services.treatment_views import adverse_event_view
 
@@ -98,16 +98,12 @@ def add_adverse_event(
             # The drug key is the generic names joined by '+' (core.protocol.drug_key).
             study_drugs=treatment.drug.split("+"),
         )
-        corrected = None
-        if corrects is not None:
-            corrected = treatment_records.get_adverse_event(session, patient_id=patient.id, event_id=corrects)
-            in_force = {row.id for row in treatment_records.adverse_events_in_force(session, patient_id=patient.id)}
-            if corrected is None or corrected.id not in in_force:
-                raise InputError(
-                    f"patient '{study_id}' has no adverse event {corrects} in force",
-                    field="--correct",
-                    fix="name an event id that `oncobasket patient show` lists",
-                )
+        corrected = entry_to_correct(
+            treatment_records.adverse_events_in_force(session, patient_id=patient.id),
+            corrects,
+            study_id=study_id,
+            what="adverse event",
+        )
         row = AdverseEventRecord(
             patient_id=patient.id,
             term=event.term,

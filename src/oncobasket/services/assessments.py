@@ -115,8 +115,8 @@ def record_assessment_document(
                 before=dict(old.document) if old is not None else None,
                 after={"kind": entry["kind"], "date": entry["date"], "entry": entry["document"], "file": file_name},
             )
-        settled = settle_week16(registry, session, patient=patient, study_id=study_id, at=now)
         derived = patient_outcomes(registry, session, patient=patient)
+        settled = settle_week16(registry, session, patient=patient, study_id=study_id, at=now, derived=derived)
         return {
             "study_id": study_id,
             "recorded": len(changes),

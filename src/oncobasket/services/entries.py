@@ -7,12 +7,13 @@ the caller), and the audit event carries both, before and after (docs/registry.m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from oncobasket.core.errors import InputError
 from oncobasket.db import treatment_records
 from oncobasket.db.models import AdverseEventRecord, FollowUp, PriorTreatment, TreatmentCycle, TreatmentEnd
 from oncobasket.services.registry import Registry
@@ -46,3 +47,20 @@ def append_entry(
         after=after,
     )
     return after
+
+
+def entry_to_correct(
+    rows_in_force: Sequence[_Entry], entry_id: int | None, *, study_id: str, what: str
+) -> _Entry | None:
+    """The entry in force that ``--correct ENTRY_ID`` names (None without a correction); an id that is not one of
+    the patient's entries in force (another patient's, or one already superseded) is refused."""
+    if entry_id is None:
+        return None
+    found = next((row for row in rows_in_force if row.id == entry_id), None)
+    if found is None:
+        raise InputError(
+            f"patient '{study_id}' has no {what} {entry_id} in force",
+            field="--correct",
+            fix="name an entry id that `oncobasket patient show` lists",
+        )
+    return found

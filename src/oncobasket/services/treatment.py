@@ -27,7 +27,7 @@ from oncobasket.core.treatment_entries import (
 from oncobasket.core.validation import check_date
 from oncobasket.db import repository, treatment_records
 from oncobasket.db.models import FollowUp, Patient, PriorTreatment, Treatment, TreatmentCycle, TreatmentEnd
-from oncobasket.services.entries import append_entry
+from oncobasket.services.entries import append_entry, entry_to_correct
 from oncobasket.services.registry import Registry, _jsonable, _stored_protocol
 from oncobasket.services.treatment_views import cycle_view, end_view, follow_up_view, prior_treatment_view
 from oncobasket.services.week16 import settle_week16
@@ -482,16 +482,12 @@ def record_prior_treatment(
                     field="--start",
                     fix="record treatments given before the trial",
                 )
-        corrected = None
-        if corrects is not None:
-            corrected = treatment_records.get_prior_treatment(session, patient_id=patient.id, entry_id=corrects)
-            in_force = {row.id for row in treatment_records.prior_treatments_in_force(session, patient_id=patient.id)}
-            if corrected is None or corrected.id not in in_force:
-                raise InputError(
-                    f"patient '{study_id}' has no prior treatment {corrects} in force",
-                    field="--correct",
-                    fix="name an entry id that `oncobasket patient show` lists",
-                )
+        corrected = entry_to_correct(
+            treatment_records.prior_treatments_in_force(session, patient_id=patient.id),
+            corrects,
+            study_id=study_id,
+            what="prior treatment",
+        )
         row = PriorTreatment(
             patient_id=patient.id,
             regimen=name,

@@ -23,20 +23,28 @@ from oncobasket.core.cohorts import record_outcome as core_record_outcome
 from oncobasket.db import repository
 from oncobasket.db.models import Patient
 from oncobasket.services.cohorts import _apply, _transition_view
-from oncobasket.services.patient_outcomes import patient_outcomes
+from oncobasket.services.patient_outcomes import PatientOutcomes, patient_outcomes
 from oncobasket.services.registry import Registry
 
 
 def settle_week16(
-    registry: Registry, session: Session, *, patient: Patient, study_id: str, at: datetime
+    registry: Registry,
+    session: Session,
+    *,
+    patient: Patient,
+    study_id: str,
+    at: datetime,
+    derived: PatientOutcomes | None = None,
 ) -> dict[str, Any]:
     """Derive the week-16 outcome; set it and apply the cohort rule when it becomes known.
 
     Returns the keys a command adds to its output: ``week16`` (the computed benefit with its reason),
     ``outcome`` (what the enrolment holds now), ``transitions`` (the cohort changes this caused) and
-    ``warnings``.
+    ``warnings``. ``derived`` is the patient's outcomes when the caller has computed them already (they do not
+    depend on the outcome this sets).
     """
-    derived = patient_outcomes(registry, session, patient=patient)
+    if derived is None:
+        derived = patient_outcomes(registry, session, patient=patient)
     result: dict[str, Any] = {
         "week16": derived.week16,
         "outcome": None,
