@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+#: The browser tests' fixtures (server, page); browser_support imports Playwright only when a test uses them.
+pytest_plugins = ("browser_support",)
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPOSITORY.parent / "shared" / "data"
 EXAMPLES = REPOSITORY / "src" / "oncobasket" / "data" / "examples"
